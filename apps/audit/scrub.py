@@ -1,0 +1,19 @@
+"""The one scrubber every audit record's params pass through: no secret reaches the log."""
+
+SENSITIVE_WORDS = ("password", "passwd", "secret", "token", "key", "passphrase", "credential", "auth")
+MASK = "***"
+
+
+def is_sensitive(name):
+    lowered = str(name).lower()
+    return any(word in lowered for word in SENSITIVE_WORDS)
+
+
+def scrub(value):
+    if isinstance(value, dict):
+        return {k: (MASK if is_sensitive(k) else scrub(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

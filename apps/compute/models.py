@@ -1,0 +1,57 @@
+from django.db import models
+
+from apps.hosts.models import Host
+
+
+class VMState(models.TextChoices):
+    RUNNING = "running"
+    BLOCKED = "blocked"
+    PAUSED = "paused"
+    SHUTDOWN = "shutdown", "shutting down"
+    SHUTOFF = "shutoff", "shut off"
+    CRASHED = "crashed"
+    PMSUSPENDED = "pmsuspended", "suspended"
+    NOSTATE = "nostate", "no state"
+
+
+class VirtualMachine(models.Model):
+    """The inventory's mirror of one libvirt domain, kept by the monitor.
+
+    Keyed by host and UUID; when the domain disappears outside the dashboard the row stays with
+    `present=False`, so its operations and audit history still point somewhere.
+    """
+
+    host = models.ForeignKey(Host, on_delete=models.PROTECT, related_name="vms")
+    uuid = models.UUIDField()
+    name = models.CharField(max_length=255)
+    state = models.CharField(max_length=16, choices=VMState.choices, default=VMState.NOSTATE)
+    vcpus = models.PositiveIntegerField(default=0)
+    memory_kib = models.BigIntegerField(default=0)
+    max_memory_kib = models.BigIntegerField(default=0)
+    persistent = models.BooleanField(default=True)
+    present = models.BooleanField(default=True, db_index=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "host_id"]
+        constraints = [models.UniqueConstraint(fields=["host", "uuid"], name="vm_host_uuid_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def authz_scopes(self):
+        return [("vm", self.pk), ("host", self.host_id)]
+
+    def audit_target(self):
+        return {
+            "target_type": "vm",
+            "target_id": self.pk,
+            "target_name": self.name,
+            "host_id": self.host_id,
+            "host_name": self.host.name,
+        }
+
+    @property
+    def memory_mib(self):
+        return self.memory_kib // 1024

@@ -1,0 +1,105 @@
+"""Every change to a VM goes through here: views, commands and tasks call these, nothing else
+writes VMs or calls the compute adapters for a change."""
+
+import uuid as uuidlib
+
+from django.db import transaction
+
+from apps.accounts.authz import authorize
+from apps.audit import registry
+from apps.core import realtime
+from apps.hosts.virt import connection
+from apps.operations.services import OperationError, operation_queue
+
+from .models import VirtualMachine
+from .virt import domains
+
+POWER_ACTIONS = {
+    "start": "started",
+    "shutdown": "shut down",
+    "reboot": "rebooted",
+    "destroy": "forced off",
+    "suspend": "paused",
+    "resume": "resumed",
+}
+for _action, _label in POWER_ACTIONS.items():
+    registry.register(f"vm.{_action}", f"{_label} VM")
+
+
+def vm_power(*, actor, vm, action):
+    """Queue a lifecycle action on a VM. Returns the Operation; the work runs on a worker."""
+    from .tasks import vm_power_task
+
+    if action not in POWER_ACTIONS:
+        raise ValueError(f"unknown power action {action!r}")
+    authorize(actor, "vm.power", vm)
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind=f"vm.{action}",
+            target=vm,
+            params={"action": action},
+            task=vm_power_task,
+            queue=vm.host.queue,
+        )
+
+
+def vm_power_execute(op):
+    """The worker's half: re-check the right (it may have been revoked since), then act."""
+    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
+    if op.actor is not None:
+        authorize(op.actor, "vm.power", vm)
+    elif op.actor_name:
+        raise OperationError("The user who asked for this no longer exists.")
+    action = op.params["action"]
+    with connection.connected(vm.host.uri) as conn:
+        domains.power(conn, str(vm.uuid), action)
+        vm_inventory_apply(host=vm.host, uuid=str(vm.uuid), info=domains.domain_info(conn, str(vm.uuid)))
+    return f"{vm.name} {POWER_ACTIONS[action]}"
+
+
+# -- inventory: written by the monitor (and after our own actions) ------------------------------
+
+FIELDS = ("name", "state", "vcpus", "memory_kib", "max_memory_kib")
+
+
+def _publish(vm, change):
+    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change=change)
+
+
+@transaction.atomic
+def vm_inventory_apply(*, host, uuid, info):
+    """Bring one VM's row in line with what libvirt says (info None: the domain is gone)."""
+    vm = VirtualMachine.objects.select_for_update().filter(host=host, uuid=uuid).first()
+    if info is None:
+        if vm is not None and vm.present:
+            vm.present = False
+            vm.save(update_fields=["present", "updated_at"])
+            _publish(vm, "deleted")
+        return vm
+    if vm is None:
+        vm = VirtualMachine.objects.create(host=host, uuid=uuid, **{f: getattr(info, f) for f in FIELDS})
+        _publish(vm, "created")
+        return vm
+    changed = [f for f in FIELDS if getattr(vm, f) != getattr(info, f)]
+    revived = not vm.present
+    if changed or revived:
+        for f in changed:
+            setattr(vm, f, getattr(info, f))
+        vm.present = True
+        vm.save(update_fields=[*changed, "present", "updated_at"])
+        _publish(vm, "created" if revived else "updated")
+    return vm
+
+
+def vm_inventory_sync(*, host, infos):
+    """Reconcile the host's whole inventory with one bulk listing; touches only what changed."""
+    seen = {uuidlib.UUID(i.uuid): i for i in infos}
+    rows = {vm.uuid: vm for vm in VirtualMachine.objects.filter(host=host)}
+    for key, info in seen.items():
+        vm = rows.get(key)
+        if vm is None or not vm.present or any(getattr(vm, f) != getattr(info, f) for f in FIELDS):
+            vm_inventory_apply(host=host, uuid=str(key), info=info)
+    for key, vm in rows.items():
+        if vm.present and key not in seen:
+            vm_inventory_apply(host=host, uuid=str(key), info=None)

@@ -1,0 +1,60 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.authz import may
+from apps.core.htmx import render_page
+from apps.hosts.selectors import hosts_visible
+
+from . import services
+from .models import VirtualMachine
+from .selectors import vm_for, vms_visible
+
+
+@login_required
+@require_GET
+def vm_list(request):
+    hosts = hosts_visible(request.user)
+    host = None
+    if request.GET.get("host"):
+        try:
+            host = get_object_or_404(hosts, pk=int(request.GET["host"]))
+        except ValueError:
+            raise Http404("No such host") from None
+    vms = vms_visible(request.user, host_id=host.pk if host else None)
+    context = {"vms": vms, "hosts": hosts, "host": host, "can_power": may(request.user, "vm.power")}
+    return render_page(request, "compute/vm_list.html", context, partial="vm_table")
+
+
+def _vm_or_403(request, pk):
+    vm = vm_for(request.user, pk)
+    if vm is None:
+        if VirtualMachine.objects.filter(pk=pk).exists():
+            raise PermissionDenied("You may not view this VM.")
+        raise Http404("No such VM")
+    return vm
+
+
+@login_required
+@require_GET
+def vm_detail(request, pk):
+    vm = _vm_or_403(request, pk)
+    context = {"vm": vm, "can_power": may(request.user, "vm.power", vm)}
+    return render_page(request, "compute/vm_detail.html", context, partial="vm_summary")
+
+
+@login_required
+@require_POST
+def vm_power(request, pk, action):
+    vm = VirtualMachine.objects.select_related("host").filter(pk=pk).first()
+    if vm is None:
+        raise Http404("No such VM")
+    if action not in services.POWER_ACTIONS:
+        raise Http404("No such action")
+    services.vm_power(actor=request.user, vm=vm, action=action)  # PermissionDenied -> 403
+    if request.htmx:
+        # The operations panel and the VM's row follow over the WebSocket.
+        return HttpResponse(status=204)
+    return redirect("compute:vm_detail", pk=vm.pk)

@@ -1,0 +1,36 @@
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import WebsocketConsumer
+
+from . import realtime
+
+
+class LiveConsumer(WebsocketConsumer):
+    """One socket per browser tab, authenticated by the Django session.
+
+    It joins the groups the user may see at connect time; every event is rendered for this
+    user (or dropped) by the kind's renderer, which checks authorization again, so a grant
+    revoked mid-session stops the flow too.
+    """
+
+    def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            self.close(code=4401)
+            return
+        self.groups_joined = realtime.groups_for(user)
+        for group in self.groups_joined:
+            async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
+        self.accept()
+
+    def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+
+    def receive(self, text_data=None, bytes_data=None):
+        # The browser only listens; anything it sends is ignored.
+        return
+
+    def live_event(self, event):
+        html = realtime.render_event(self.scope["user"], event)
+        if html:
+            self.send(text_data=html)

@@ -1,0 +1,65 @@
+"""Live updates: producers publish small notifications after commit; consumers turn them into
+HTML fragments per user, so authorization is checked at delivery for every recipient.
+
+Apps register two things here, so that core knows no app by name:
+- a groups provider: which groups a user's socket joins (e.g. one per host they may view);
+- a renderer per event kind: (user, event) -> HTML with hx-swap-oob, or "" when the user may not
+  see it.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+_group_providers = []
+_renderers = {}
+
+
+def register_groups(provider):
+    _group_providers.append(provider)
+    return provider
+
+
+def register_renderer(kind):
+    def deco(fn):
+        if kind in _renderers:
+            raise RuntimeError(f"live renderer for {kind!r} registered twice")
+        _renderers[kind] = fn
+        return fn
+
+    return deco
+
+
+def groups_for(user):
+    groups = []
+    for provider in _group_providers:
+        groups.extend(provider(user))
+    return groups
+
+
+def render_event(user, event):
+    renderer = _renderers.get(event.get("kind"))
+    if renderer is None:
+        return ""
+    return renderer(user, event)
+
+
+def host_group(host_id):
+    return f"host-{host_id}"
+
+
+def publish(group, kind, **payload):
+    """Send now. Failures are logged, not raised: a missed notification is repaired by the next
+    page load or socket reconnect, a failed hypervisor action would not be."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, {"type": "live.event", "kind": kind, **payload})
+    except Exception:  # noqa: BLE001 — the channel layer being down must not break the caller
+        log.warning("live publish to %s failed", group, exc_info=True)
+
+
+def publish_on_commit(group, kind, **payload):
+    transaction.on_commit(lambda: publish(group, kind, **payload))

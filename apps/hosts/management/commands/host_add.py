@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.hosts.models import Host
+from apps.hosts.services import host_create
+
+
+class Command(BaseCommand):
+    help = "Register a libvirt host by name and URI (does nothing if the name exists with that URI)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name")
+        parser.add_argument("uri", help="e.g. qemu:///system, qemu+ssh://root@hv1/system, test+unix:///default")
+
+    def handle(self, *args, name, uri, **options):
+        existing = Host.objects.filter(name=name).first()
+        if existing is not None:
+            if existing.uri != uri:
+                raise CommandError(f"host {name!r} exists with another URI ({existing.uri})")
+            self.stdout.write(f"host {name} already registered")
+            return
+        host_create(actor=None, name=name, uri=uri)
+        self.stdout.write(f"host {name} registered ({uri})")

@@ -1,0 +1,52 @@
+from django.db import models
+
+
+class HostState(models.TextChoices):
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+
+
+class Host(models.Model):
+    """A libvirt endpoint. Its state and facts are kept current by the monitor."""
+
+    name = models.CharField(max_length=100, unique=True)
+    uri = models.CharField(max_length=500)
+    state = models.CharField(max_length=16, choices=HostState.choices, default=HostState.UNKNOWN)
+    last_error = models.TextField(blank=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    driver = models.CharField(max_length=32, blank=True)
+    libvirt_version = models.CharField(max_length=32, blank=True)
+    hypervisor_version = models.CharField(max_length=32, blank=True)
+    cpu_model = models.CharField(max_length=100, blank=True)
+    cpus = models.PositiveIntegerField(null=True, blank=True)
+    memory_kib = models.BigIntegerField(null=True, blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def queue(self):
+        """The Celery queue for work on this host, so a worker can later run on the host itself."""
+        return f"host.{self.pk}"
+
+    @property
+    def is_up(self):
+        return self.state == HostState.UP
+
+    def authz_scopes(self):
+        return [("host", self.pk)]
+
+    def audit_target(self):
+        return {
+            "target_type": "host",
+            "target_id": self.pk,
+            "target_name": self.name,
+            "host_id": self.pk,
+            "host_name": self.name,
+        }

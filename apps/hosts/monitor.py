@@ -1,0 +1,177 @@
+"""The monitor: the one producer of live state.
+
+It keeps one libvirt connection per host, listens for libvirt events, and once per tick makes one
+bulk call per host. It knows no app by name: apps register handlers here (in their AppConfig.ready)
+for what they care about — connect, tick, and event kinds such as "domain".
+"""
+
+import logging
+import queue
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from .models import Host
+from .services import host_mark_down, host_mark_up
+from .virt import connection, demo, events
+from .virt.errors import VirtError
+from .virt.info import host_info
+
+log = logging.getLogger(__name__)
+
+_connect_handlers = []
+_tick_handlers = []
+_event_handlers: dict[str, list] = {}
+
+
+def on_connect(fn):
+    """fn(host, conn): called after (re)connecting, before the first tick — a full resync."""
+    _connect_handlers.append(fn)
+    return fn
+
+
+def on_tick(fn):
+    """fn(host, conn): called once per tick per connected host."""
+    _tick_handlers.append(fn)
+    return fn
+
+
+def on_event(kind):
+    """fn(host, conn, payload): called for each libvirt event of that kind."""
+
+    def deco(fn):
+        _event_handlers.setdefault(kind, []).append(fn)
+        return fn
+
+    return deco
+
+
+class Session:
+    def __init__(self, host):
+        self.host = host
+        self.conn = None
+        self.watch = None
+        self.retry_at = 0.0
+        self.delay = 0.0
+
+    @property
+    def connected(self):
+        return self.conn is not None
+
+
+class Monitor:
+    def __init__(self, tick=None, reconnect_max=None):
+        self.tick = tick or settings.KVMWEB_MONITOR_TICK
+        self.reconnect_max = reconnect_max or settings.KVMWEB_RECONNECT_MAX
+        self.sessions: dict[int, Session] = {}
+        self.inbox: queue.Queue = queue.Queue()
+        self.stopping = threading.Event()
+
+    # -- events from the libvirt loop thread --------------------------------------------------
+    def sink(self, kind, host_id, payload):
+        self.inbox.put((kind, host_id, payload))
+
+    # -- main loop ------------------------------------------------------------------------------
+    def run(self):
+        events.start_loop()
+        while not self.stopping.is_set():
+            close_old_connections()
+            self._guard(self.sync_hosts)
+            deadline = time.monotonic() + self.tick
+            while not self.stopping.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    kind, host_id, payload = self.inbox.get(timeout=remaining)
+                except queue.Empty:
+                    break
+                self._guard(self.dispatch, kind, host_id, payload)
+            for session in list(self.sessions.values()):
+                if session.connected:
+                    self._guard(self.tick_host, session)
+        for session in self.sessions.values():
+            self.disconnect(session)
+
+    def stop(self):
+        self.stopping.set()
+
+    def _guard(self, fn, *args):
+        """One host's or one event's failure must not stop the monitor."""
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("monitor: %s failed", getattr(fn, "__name__", fn))
+            close_old_connections()
+
+    # -- hosts ----------------------------------------------------------------------------------
+    def sync_hosts(self):
+        hosts = {h.pk: h for h in Host.objects.all()}
+        for host_id in set(self.sessions) - set(hosts):
+            self.disconnect(self.sessions.pop(host_id))
+        now = time.monotonic()
+        for host_id, host in hosts.items():
+            session = self.sessions.get(host_id)
+            if session is None or session.host.uri != host.uri:
+                if session is not None:
+                    self.disconnect(session)
+                session = self.sessions[host_id] = Session(host)
+            session.host = host
+            if not session.connected and now >= session.retry_at:
+                self.connect(session)
+
+    def connect(self, session):
+        host = session.host
+        try:
+            conn = connection.open_connection(host.uri)
+            session.watch = events.Watch(conn, host.pk, self.sink).start()
+            session.conn = conn
+            if demo.is_shared_test_uri(host.uri) and settings.KVMWEB_DEMO_NODE:
+                demo.seed(conn, settings.KVMWEB_DEMO_NODE)
+            info = host_info(conn)
+        except VirtError as exc:
+            self.disconnect(session)
+            session.delay = min(max(session.delay * 2, 1.0), self.reconnect_max)
+            session.retry_at = time.monotonic() + session.delay
+            host_mark_down(host=host, reason=str(exc))
+            return
+        session.delay = 0.0
+        host_mark_up(host=host, info=info)
+        for handler in _connect_handlers:
+            handler(host, conn)
+        log.info("monitor: connected to %s (%s)", host.name, host.uri)
+
+    def disconnect(self, session):
+        if session.watch is not None:
+            session.watch.stop()
+        session.watch = None
+        session.conn = None
+
+    def tick_host(self, session):
+        try:
+            for handler in _tick_handlers:
+                handler(session.host, session.conn)
+        except VirtError as exc:
+            self.lost(session, str(exc))
+
+    def lost(self, session, reason):
+        self.disconnect(session)
+        session.retry_at = time.monotonic() + 1.0
+        session.delay = 1.0
+        host_mark_down(host=session.host, reason=reason)
+        log.warning("monitor: lost %s: %s", session.host.name, reason)
+
+    def dispatch(self, kind, host_id, payload):
+        session = self.sessions.get(host_id)
+        if session is None or not session.connected:
+            return
+        if kind == "closed":
+            self.lost(session, payload["reason"])
+            return
+        try:
+            for handler in _event_handlers.get(kind, []):
+                handler(session.host, session.conn, payload)
+        except VirtError as exc:
+            self.lost(session, str(exc))

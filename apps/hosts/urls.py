@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "hosts"
+urlpatterns = [
+    path("", views.host_list, name="host_list"),
+]

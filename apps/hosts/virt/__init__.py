@@ -1,0 +1,1 @@
+"""The only package (with its siblings in other apps' virt/) that imports libvirt."""

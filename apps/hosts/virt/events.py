@@ -1,0 +1,94 @@
+"""libvirt's event loop and the callbacks the monitor listens with.
+
+Callbacks run on the event-loop thread and must not block it, so they only put plain tuples on
+a queue; the monitor's main thread does the database work.
+"""
+
+import logging
+import threading
+
+import libvirt
+
+log = logging.getLogger(__name__)
+
+_loop_started = False
+
+
+def start_loop():
+    """Register libvirt's default event implementation and run it on a daemon thread.
+
+    Must run before the connections that want events are opened.
+    """
+    global _loop_started
+    if _loop_started:
+        return
+    libvirt.virEventRegisterDefaultImpl()
+
+    def run():
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+    _loop_started = True
+
+
+CLOSE_REASONS = {
+    libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
+    libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "libvirtd closed the connection",
+    libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE: "keepalive timed out",
+    libvirt.VIR_CONNECT_CLOSE_REASON_CLIENT: "closed by client",
+}
+
+
+class Watch:
+    """The callbacks registered on one host connection. `sink(kind, host_id, payload)`."""
+
+    def __init__(self, conn, host_id, sink):
+        self.conn = conn
+        self.host_id = host_id
+        self.sink = sink
+        self.callback_ids = []
+        self.events_available = True
+
+    def start(self):
+        try:
+            self.conn.registerCloseCallback(self._closed, None)
+        except libvirt.libvirtError:
+            log.info("host %s: close callbacks unsupported", self.host_id)
+        try:
+            # Remote connections only: notices a hung daemon (not just a closed socket).
+            self.conn.setKeepAlive(2, 2)
+        except libvirt.libvirtError:
+            pass
+        try:
+            self.callback_ids.append(
+                self.conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._domain_lifecycle, None
+                )
+            )
+        except libvirt.libvirtError as exc:
+            # The monitor then relies on its tick, which lists every domain anyway.
+            self.events_available = False
+            log.warning("host %s: no domain events (%s); polling instead", self.host_id, exc)
+        return self
+
+    def stop(self):
+        for cid in self.callback_ids:
+            try:
+                self.conn.domainEventDeregisterAny(cid)
+            except libvirt.libvirtError:
+                pass
+        try:
+            self.conn.unregisterCloseCallback()
+        except libvirt.libvirtError:
+            pass
+        try:
+            self.conn.close()
+        except libvirt.libvirtError:
+            pass
+
+    def _closed(self, _conn, reason, _opaque):
+        self.sink("closed", self.host_id, {"reason": CLOSE_REASONS.get(reason, f"closed ({reason})")})
+
+    def _domain_lifecycle(self, _conn, dom, event, detail, _opaque):
+        self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": event, "detail": detail})

@@ -1,0 +1,135 @@
+"""The life of an Operation: queued by a service in the request, run by a worker.
+
+`operation_queue` is called inside the requesting service; `operation_run` wraps the worker
+side so every kind of work ends the same way: succeeded, or failed with a readable error, an
+audit record for the outcome, and a live update after commit.
+"""
+
+import logging
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.models import Outcome
+from apps.audit.services import record
+from apps.core import context, realtime
+
+from .models import Operation, Status
+
+log = logging.getLogger(__name__)
+
+
+class OperationError(Exception):
+    """Raised by executors for a refusal that should end the operation failed with this text."""
+
+
+def _publish(op):
+    if op.host_id is not None:
+        realtime.publish_on_commit(realtime.host_group(op.host_id), "operation", id=op.pk)
+
+
+def operation_queue(*, actor, kind, target, params, task, queue):
+    """Create a queued Operation with its "requested" audit record; send the task after commit."""
+    ctx = context.current()
+    fields = target.audit_target()
+    op = Operation.objects.create(
+        kind=kind,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=actor.get_username() if actor is not None and actor.is_authenticated else "",
+        target_type=fields["target_type"],
+        target_id=str(fields["target_id"]),
+        target_name=fields["target_name"],
+        host_id=fields.get("host_id"),
+        host_name=fields.get("host_name") or "",
+        params=params,
+        request_id=ctx.request_id,
+        source_ip=ctx.source_ip,
+        user_agent=ctx.user_agent,
+    )
+    record(kind, Outcome.REQUESTED, actor=actor, target=target, params=params, operation=op)
+    _publish(op)
+
+    def send():
+        result = task.apply_async(args=[op.pk], queue=queue)
+        Operation.objects.filter(pk=op.pk, task_id="").update(task_id=result.id)
+
+    transaction.on_commit(send)
+    return op
+
+
+def _finish(op, status, *, message="", error=""):
+    op.status = status
+    op.finished_at = timezone.now()
+    op.progress = 100 if status == Status.SUCCEEDED else op.progress
+    op.message = (message or op.message)[:500]
+    op.error = error
+    op.save(update_fields=["status", "finished_at", "progress", "message", "error"])
+    outcome = Outcome.SUCCEEDED if status == Status.SUCCEEDED else Outcome.FAILED
+    record(op.kind, outcome, actor=op.actor, target=op, params=op.params, error=error, operation=op)
+    _publish(op)
+
+
+def operation_run(operation_id, execute):
+    """Run `execute(op)` for a queued operation; returns the finished Operation.
+
+    `execute` returns a short success message or raises. Errors it raises on purpose
+    (OperationError, which the adapters' VirtError is, and PermissionDenied) end the operation with their
+    own words; anything else is a bug, logged with its traceback and shown as an internal error.
+    """
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().get(pk=operation_id)
+        if op.status == Status.RUNNING:
+            # acks_late redelivered a task whose worker died mid-run: the hypervisor may or may
+            # not have acted, so say so rather than act twice.
+            _finish(op, Status.FAILED, error="The worker running this operation was lost; check the target's state.")
+            return op
+        if op.status != Status.QUEUED:
+            return op
+        op.status = Status.RUNNING
+        op.started_at = timezone.now()
+        op.save(update_fields=["status", "started_at"])
+        _publish(op)
+
+    token = context.use(context.RequestContext(op.request_id, op.source_ip, op.user_agent))
+    try:
+        message = execute(op) or ""
+    except (OperationError, PermissionDenied) as exc:
+        with transaction.atomic():
+            _finish(op, Status.FAILED, error=str(exc))
+    except SoftTimeLimitExceeded:
+        with transaction.atomic():
+            _finish(op, Status.FAILED, error="The operation took too long and was stopped.")
+    except Exception as exc:
+        log.exception("operation %s (%s) crashed", op.pk, op.kind)
+        with transaction.atomic():
+            _finish(op, Status.FAILED, error=f"Internal error: {exc.__class__.__name__}")
+    else:
+        with transaction.atomic():
+            _finish(op, Status.SUCCEEDED, message=message)
+    finally:
+        context.reset(token)
+    return op
+
+
+def operations_reap_stale():
+    """Fail operations no worker will finish: running past the hard time limit, or queued for
+    an hour with nobody consuming the host's queue."""
+    now = timezone.now()
+    running_cutoff = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    queued_cutoff = now - timedelta(hours=1)
+    stale = list(Operation.objects.filter(status=Status.RUNNING, started_at__lt=running_cutoff)) + list(
+        Operation.objects.filter(status=Status.QUEUED, created_at__lt=queued_cutoff)
+    )
+    for op in stale:
+        with transaction.atomic():
+            reason = (
+                "No worker finished this operation in time."
+                if op.status == Status.RUNNING
+                else "No worker picked this operation up."
+            )
+            _finish(op, Status.FAILED, error=reason)
+    return len(stale)

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "operations"
+urlpatterns = [
+    path("panel/", views.panel, name="panel"),
+]

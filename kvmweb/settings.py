@@ -1,0 +1,152 @@
+"""Settings come from the environment so that the same code runs the demo, CI and compose.
+
+KVMWEB_DATABASE_URL   postgres://user@host:5432/name or sqlite:///path (default: sqlite in var/)
+KVMWEB_REDIS_URL      redis://127.0.0.1:6379/0 — Celery broker, results and the channel layer
+KVMWEB_SECRET_KEY     required unless KVMWEB_DEBUG=1
+KVMWEB_ALLOWED_HOSTS  comma separated (default: localhost,127.0.0.1)
+KVMWEB_DEMO_NODE      node file loaded into test+unix:///default hosts (default: the shipped one)
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KVMWEB_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name, default=False):
+    return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+DEBUG = env_bool("KVMWEB_DEBUG")
+SECRET_KEY = os.environ.get("KVMWEB_SECRET_KEY") or ("insecure-dev-key" if DEBUG else None)
+if not SECRET_KEY:
+    raise RuntimeError("KVMWEB_SECRET_KEY is not set (or set KVMWEB_DEBUG=1 for development)")
+ALLOWED_HOSTS = os.environ.get("KVMWEB_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KVMWEB_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "channels",
+    "apps.core",
+    "apps.accounts",
+    "apps.audit",
+    "apps.operations",
+    "apps.hosts",
+    "apps.compute",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "apps.core.context.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "kvmweb.urls"
+ASGI_APPLICATION = "kvmweb.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("KVMWEB_DATABASE_URL", f"sqlite:///{VAR_DIR / 'kvmweb.sqlite3'}"),
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Web, worker and monitor write concurrently in the demo: WAL plus a busy timeout keeps
+    # them from failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "compute:vm_list"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = int(os.environ.get("KVMWEB_SESSION_AGE", 8 * 3600))
+SESSION_COOKIE_HTTPONLY = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.environ.get("KVMWEB_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+
+REDIS_URL = os.environ.get("KVMWEB_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("KVMWEB_CHANNEL_PREFIX", "kvmweb")},
+    }
+}
+
+# Celery: a real worker on Redis. Tasks ack late so a worker that dies mid-task has the message
+# redelivered; the task then sees its Operation already "running" and fails it instead of
+# repeating a hypervisor action blindly (see apps/operations/tasks.py).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("KVMWEB_TASK_SOFT_LIMIT", 300))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("KVMWEB_TASK_HARD_LIMIT", 360))
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "reap-stale-operations": {"task": "operations.reap_stale", "schedule": 60.0},
+}
+
+KVMWEB_DEMO_NODE = os.environ.get("KVMWEB_DEMO_NODE", str(BASE_DIR / "apps/hosts/demo/node.xml"))
+# The monitor's tick: one bulk stats call per host, and the reconnect backoff ceiling.
+KVMWEB_MONITOR_TICK = float(os.environ.get("KVMWEB_MONITOR_TICK", 2.0))
+KVMWEB_RECONNECT_MAX = float(os.environ.get("KVMWEB_RECONNECT_MAX", 30.0))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KVMWEB_LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,23 @@
+// Live updates arrive as out-of-band fragments over the htmx ws extension. Events are
+// notifications, not state: after a reconnect the page asks for its partials again
+// ("kv:resync"), since anything pushed while the socket was down is lost.
+(function () {
+  let connectedOnce = false;
+  function setStatus(text, cls) {
+    const el = document.getElementById("live-status");
+    if (!el) return;
+    el.textContent = text;
+    el.className = "badge me-3 text-bg-" + cls;
+  }
+  document.addEventListener("htmx:wsOpen", function () {
+    setStatus("live", "success");
+    if (connectedOnce) htmx.trigger(document.body, "kv:resync");
+    connectedOnce = true;
+  });
+  document.addEventListener("htmx:wsClose", function () { setStatus("reconnecting", "warning"); });
+  document.addEventListener("htmx:responseError", function (evt) {
+    const xhr = evt.detail.xhr;
+    const msg = xhr.status === 403 ? "You are not allowed to do that." : "Request failed (" + xhr.status + ").";
+    window.alert(msg);
+  });
+})();
