@@ -108,3 +108,30 @@ def define(conn, xml) -> str:
         return conn.defineXML(xml).UUIDString()
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
+
+
+def best_virt_type(conn, arch="x86_64") -> str:
+    """"kvm" where the host can accelerate, else "qemu" (TCG): tests and the wizard pick this."""
+    try:
+        conn.getDomainCapabilities(None, arch, None, "kvm", 0)
+        return "kvm"
+    except libvirt.libvirtError:
+        return "qemu"
+
+
+def undefine(conn, uuid, *, destroy=True):
+    """Remove a domain (stopping it first when asked); a missing domain is not an error."""
+    try:
+        dom = conn.lookupByUUIDString(uuid)
+        if destroy and dom.isActive():
+            dom.destroy()
+        flags = libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+        try:
+            dom.undefineFlags(flags | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
+                raise
+            dom.undefineFlags(flags)  # drivers without NVRAM (the test driver) refuse the flag
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise from_libvirt(exc) from None

@@ -1,0 +1,148 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+
+from apps.accounts.models import Role
+from apps.accounts.services import grant_add, user_create
+from apps.hosts.services import host_create
+from apps.hosts.virt import connection
+from tests.helpers import TEST_URI, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_redis():
+    """Tests use their own Redis database; drop tasks and channel messages a previous run left."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session")
+def test_driver():
+    """Hold a connection for the session: the shared test driver keeps state only while one is open."""
+    return connection.get(TEST_URI)
+
+
+@pytest.fixture
+def demo_host(db, test_driver):
+    return host_create(actor=None, name="demo", uri=TEST_URI)
+
+
+def _user(name, role=None, superuser=False):
+    user, _ = user_create(actor=None, username=name, password=PASSWORD, superuser=superuser)
+    if role:
+        grant_add(actor=None, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def admin(db):
+    return _user("alice-admin", superuser=True)
+
+
+@pytest.fixture
+def operator(db):
+    return _user("oscar-operator", Role.OPERATOR)
+
+
+@pytest.fixture
+def viewer(db):
+    return _user("vera-viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but granted nothing."""
+    return _user("olga-outsider")
+
+
+# -- the real stack: worker, monitor and web as separate processes ------------------------------
+
+
+def _database_url():
+    db = settings.DATABASES["default"]
+    host = quote(db.get("HOST") or "", safe="")
+    auth = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{db['NAME']}"
+
+
+class Stack:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.procs = {}
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "KVMWEB_DATABASE_URL": _database_url(),
+            "KVMWEB_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "KVMWEB_MONITOR_TICK": "0.5",
+            "KVMWEB_RECONNECT_MAX": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self, name, *args):
+        log = open(self.workdir / f"{name}.log", "w")
+        self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def log(self, name):
+        return (self.workdir / f"{name}.log").read_text()
+
+    def stop(self):
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, tmp_path_factory, test_driver):
+    """A real Celery worker, the monitor and the ASGI web server against the test database."""
+    import urllib.request
+
+    bin_dir = Path(sys.executable).parent
+    s = Stack(tmp_path_factory.mktemp("stack"))
+    s.start(
+        "worker", str(bin_dir / "celery"), "-A", "kvmweb", "worker", "-Q", "default",
+        "-n", "kvmweb-test@%h", "-c", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+    )
+    s.start("monitor", sys.executable, "manage.py", "monitor", "--tick", "0.5")
+    s.start("web", str(bin_dir / "uvicorn"), "kvmweb.asgi:application", "--port", str(s.port), "--log-level", "warning")
+
+    def web_up():
+        try:
+            return urllib.request.urlopen(s.url + "/login/", timeout=1).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(lambda: "ready" in s.log("worker"), timeout=30, message="the worker")
+        wait_for(web_up, timeout=30, message="the web server")
+    except AssertionError:
+        s.stop()
+        for name in s.procs:
+            print(f"--- {name} ---\n{s.log(name)}")
+        raise
+    yield s
+    s.stop()

@@ -1,0 +1,50 @@
+"""Shared test helpers: fresh domains on the shared test driver, users with roles, waiting."""
+
+import time
+import uuid
+
+from apps.compute.services import vm_inventory_apply
+from apps.compute.virt import domains
+from apps.compute.virt.xml import Disk, Domain
+from apps.hosts.virt import connection
+
+TEST_URI = "test+unix:///default"
+
+
+def unique(prefix="t"):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def define_test_domain(name=None, *, start=False, memory_mib=256, vcpus=1):
+    """Define a new domain on the shared test driver; returns its UUID string."""
+    spec = Domain(
+        name=name or unique(),
+        memory_mib=memory_mib,
+        vcpus=vcpus,
+        domain_type="test",
+        disks=[Disk(source=f"/var/lib/libvirt/images/{name or 'x'}.qcow2")],
+    )
+    conn = connection.get(TEST_URI)
+    dom_uuid = domains.define(conn, spec.to_xml())
+    if start:
+        domains.power(conn, dom_uuid, "start")
+    return dom_uuid
+
+
+def make_vm(host, *, start=False, name=None):
+    """A new domain plus its inventory row, without waiting for a monitor."""
+    dom_uuid = define_test_domain(name, start=start)
+    conn = connection.get(host.uri)
+    return vm_inventory_apply(host=host, uuid=dom_uuid, info=domains.domain_info(conn, dom_uuid))
+
+
+def wait_for(predicate, timeout=10.0, interval=0.1, message="condition"):
+    """Poll a condition in a test (the product itself never polls where an event exists)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
