@@ -124,8 +124,21 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory, test_driver):
     bin_dir = Path(sys.executable).parent
     s = Stack(tmp_path_factory.mktemp("stack"))
     s.start(
-        "worker", str(bin_dir / "celery"), "-A", "kvmweb", "worker", "-Q", "default",
-        "-n", "kvmweb-test@%h", "-c", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+        "worker",
+        str(bin_dir / "celery"),
+        "-A",
+        "kvmweb",
+        "worker",
+        "-Q",
+        "default",
+        "-n",
+        "kvmweb-test@%h",
+        "-c",
+        "2",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
     )
     s.start("monitor", sys.executable, "manage.py", "monitor", "--tick", "0.5")
     s.start("web", str(bin_dir / "uvicorn"), "kvmweb.asgi:application", "--port", str(s.port), "--log-level", "warning")

@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db import connection as db_connection
 
 from .models import Host
 from .services import host_mark_down, host_mark_up
@@ -94,6 +95,7 @@ class Monitor:
                     self._guard(self.tick_host, session)
         for session in self.sessions.values():
             self.disconnect(session)
+        db_connection.close()
 
     def stop(self):
         self.stopping.set()

@@ -111,7 +111,7 @@ def define(conn, xml) -> str:
 
 
 def best_virt_type(conn, arch="x86_64") -> str:
-    """"kvm" where the host can accelerate, else "qemu" (TCG): tests and the wizard pick this."""
+    """ "kvm" where the host can accelerate, else "qemu" (TCG): tests and the wizard pick this."""
     try:
         conn.getDomainCapabilities(None, arch, None, "kvm", 0)
         return "kvm"

@@ -1,0 +1,92 @@
+"""The live socket through the real ASGI stack (session auth, origin check) on the Redis layer."""
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from apps.accounts.models import Role
+from apps.accounts.services import grant_add
+from apps.compute.services import vm_inventory_apply
+from apps.compute.virt import domains
+from apps.hosts.services import host_create
+from kvmweb.asgi import application
+from tests.helpers import TEST_URI, make_vm
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _headers(user):
+    headers = [(b"origin", b"http://localhost")]
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        headers.append((b"cookie", cookie.encode()))
+    return headers
+
+
+def _communicator(headers):
+    return WebsocketCommunicator(application, "/ws/live/", headers=headers)
+
+
+def _start_domain(host, vm, test_driver):
+    domains.power(test_driver, str(vm.uuid), "start")
+    vm_inventory_apply(host=host, uuid=str(vm.uuid), info=domains.domain_info(test_driver, str(vm.uuid)))
+
+
+def test_a_lifecycle_event_reaches_a_subscribed_client(demo_host, viewer, test_driver):
+    vm = make_vm(demo_host)
+    headers = _headers(viewer)
+
+    async def scenario():
+        comm = _communicator(headers)
+        connected, _ = await comm.connect()
+        assert connected
+        await sync_to_async(_start_domain)(demo_host, vm, test_driver)
+        html = await comm.receive_from(timeout=5)
+        await comm.disconnect()
+        return html
+
+    html = async_to_sync(scenario)()
+    assert f'id="vm-row-{vm.pk}"' in html and 'hx-swap-oob="true"' in html
+    assert "Running" in html
+    assert "Start</button>" not in html  # a viewer gets no power buttons
+
+
+def test_a_client_without_access_to_the_host_receives_nothing(demo_host, outsider, test_driver, django_user_model):
+    other = host_create(actor=None, name="other", uri=TEST_URI + "?other")
+    grant_add(actor=None, user=outsider, role=Role.VIEWER, scope=other)  # sees "other", not demo
+    vm = make_vm(demo_host)
+    headers = _headers(outsider)
+
+    async def scenario():
+        comm = _communicator(headers)
+        connected, _ = await comm.connect()
+        assert connected
+        await sync_to_async(_start_domain)(demo_host, vm, test_driver)
+        nothing = await comm.receive_nothing(timeout=1.5)
+        await comm.disconnect()
+        return nothing
+
+    assert async_to_sync(scenario)() is True
+
+
+def test_an_anonymous_socket_is_refused(db):
+    async def scenario():
+        comm = _communicator(_headers(None))
+        connected, code = await comm.connect()
+        return connected, code
+
+    connected, code = async_to_sync(scenario)()
+    assert not connected and code == 4401
+
+
+def test_a_socket_from_another_origin_is_refused(viewer):
+    async def scenario():
+        comm = WebsocketCommunicator(application, "/ws/live/", headers=[(b"origin", b"http://evil.example")])
+        connected, _ = await comm.connect()
+        return connected
+
+    assert async_to_sync(scenario)() is False

@@ -1,0 +1,124 @@
+"""The monitor in a thread of the test process, against the shared test driver."""
+
+import os
+import socket
+import threading
+
+import pytest
+
+from apps.compute.models import VirtualMachine
+from apps.compute.virt import domains
+from apps.hosts.models import Host
+from apps.hosts.monitor import Monitor
+from apps.hosts.services import host_create
+from tests.helpers import TEST_URI, define_test_domain, unique, wait_for
+
+LIBVIRT_SOCK = "/var/run/libvirt/libvirt-sock"
+
+
+class SocketProxy:
+    """A UNIX socket that forwards to libvirtd's, so a test can 'stop libvirtd' for one host
+    (close every connection and refuse new ones) without stopping the daemon for everyone."""
+
+    def __init__(self, path):
+        self.path = path
+        self.clients = []
+        self.listener = None
+
+    def start(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(self.path)
+        self.listener.listen()
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(LIBVIRT_SOCK)
+            self.clients += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.listener.close()
+        os.unlink(self.path)
+        for s in self.clients:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self.clients = []
+
+
+@pytest.fixture
+def monitor(transactional_db, test_driver):
+    m = Monitor(tick=0.3, reconnect_max=1.0)
+    thread = threading.Thread(target=m.run, daemon=True)
+    thread.start()
+    yield m
+    m.stop()
+    thread.join(timeout=10)
+
+
+def vm_row(name):
+    return VirtualMachine.objects.filter(name=name).first()
+
+
+def test_host_comes_up_with_its_facts(monitor):
+    host = host_create(actor=None, name="demo", uri=TEST_URI)
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", message="host up")
+    host.refresh_from_db()
+    assert host.driver == "TEST" and host.libvirt_version and host.cpus > 0 and host.memory_kib > 0
+
+
+def test_outside_changes_reach_the_inventory(monitor, test_driver):
+    host_create(actor=None, name="demo", uri=TEST_URI)
+    name = unique()
+    dom_uuid = define_test_domain(name)
+    wait_for(lambda: vm_row(name), message="defined domain in inventory")
+    assert vm_row(name).state == "shutoff"
+    domains.power(test_driver, dom_uuid, "start")
+    wait_for(lambda: vm_row(name).state == "running", message="running")
+    domains.power(test_driver, dom_uuid, "suspend")
+    wait_for(lambda: vm_row(name).state == "paused", message="paused")
+    domains.undefine(test_driver, dom_uuid)
+    wait_for(lambda: not vm_row(name).present, message="marked removed")
+
+
+def test_unreachable_host_is_down_with_the_reason(monitor):
+    host = host_create(actor=None, name="nowhere", uri="test+unix:///default?socket=/nonexistent/sock")
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "down", message="host down")
+    assert "/nonexistent/sock" in Host.objects.get(pk=host.pk).last_error
+
+
+def test_host_goes_down_when_libvirtd_goes_away_and_comes_back(monitor, tmp_path):
+    proxy = SocketProxy(str(tmp_path / "libvirt-sock"))
+    proxy.start()
+    host = host_create(actor=None, name="flaky", uri=f"test+unix:///default?socket={proxy.path}")
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", message="host up")
+    proxy.stop()
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "down", timeout=5, message="down within 5 s")
+    assert Host.objects.get(pk=host.pk).last_error
+    proxy.start()
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", message="up again on its own")
+    proxy.stop()
