@@ -26,7 +26,9 @@ def test_a_click_travels_to_libvirt_and_back(stack, demo_host, operator):
     assert op.status == "succeeded", (op.error, stack.log("worker"))
     assert op.task_id and op.started_at and op.finished_at
     wait_for(lambda: VirtualMachine.objects.get(pk=vm.pk).state == "running", message="VM running")
-    outcomes = list(AuditEvent.objects.filter(operation_id=op.pk).order_by("id").values_list("outcome", "actor_name", "source_ip"))
+    outcomes = list(
+        AuditEvent.objects.filter(operation_id=op.pk).order_by("id").values_list("outcome", "actor_name", "source_ip")
+    )
     assert outcomes == [("requested", operator.username, "127.0.0.1"), ("succeeded", operator.username, "127.0.0.1")]
 
 
