@@ -12,7 +12,7 @@ from apps.accounts.models import Role
 from apps.accounts.services import grant_add, user_create
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from tests.helpers import TEST_URI, wait_for
+from tests.helpers import TEST_URI, remove_created_domains, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -28,6 +28,12 @@ def clean_redis():
 def test_driver():
     """Hold a connection for the session: the shared test driver keeps state only while one is open."""
     return connection.get(TEST_URI)
+
+
+@pytest.fixture(autouse=True)
+def _remove_test_domains():
+    yield
+    remove_created_domains()
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ from apps.compute.virt.xml import Disk, Domain
 from apps.hosts.virt import connection
 
 TEST_URI = "test+unix:///default"
+# Domains a test defined on the shared test driver; conftest removes them after each test so a
+# demo running on the same libvirtd does not fill up with test leftovers.
+created_domains: list[str] = []
 
 
 def unique(prefix="t"):
@@ -26,6 +29,7 @@ def define_test_domain(name=None, *, start=False, memory_mib=256, vcpus=1):
     )
     conn = connection.get(TEST_URI)
     dom_uuid = domains.define(conn, spec.to_xml())
+    created_domains.append(dom_uuid)
     if start:
         domains.power(conn, dom_uuid, "start")
     return dom_uuid
@@ -48,3 +52,9 @@ def wait_for(predicate, timeout=10.0, interval=0.1, message="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+def remove_created_domains():
+    conn = connection.get(TEST_URI)
+    while created_domains:
+        domains.undefine(conn, created_domains.pop())
