@@ -69,18 +69,25 @@ def _publish(vm, change):
 
 @transaction.atomic
 def vm_inventory_apply(*, host, uuid, info):
-    """Bring one VM's row in line with what libvirt says (info None: the domain is gone)."""
-    vm = VirtualMachine.objects.select_for_update().filter(host=host, uuid=uuid).first()
+    """Bring one VM's row in line with what libvirt says (info None: the domain is gone).
+
+    The monitor and workers both call this for the same domain, so creation tolerates a
+    concurrent insert and updates lock the row.
+    """
     if info is None:
+        vm = VirtualMachine.objects.select_for_update().filter(host=host, uuid=uuid).first()
         if vm is not None and vm.present:
             vm.present = False
             vm.save(update_fields=["present", "updated_at"])
             _publish(vm, "deleted")
         return vm
-    if vm is None:
-        vm = VirtualMachine.objects.create(host=host, uuid=uuid, **{f: getattr(info, f) for f in FIELDS})
+    vm, created = VirtualMachine.objects.get_or_create(
+        host=host, uuid=uuid, defaults={f: getattr(info, f) for f in FIELDS}
+    )
+    if created:
         _publish(vm, "created")
         return vm
+    vm = VirtualMachine.objects.select_for_update().get(pk=vm.pk)
     changed = [f for f in FIELDS if getattr(vm, f) != getattr(info, f)]
     revived = not vm.present
     if changed or revived:

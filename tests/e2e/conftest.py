@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.virt import connection
 from tests.conftest import PASSWORD
-from tests.helpers import TEST_URI
+from tests.helpers import TEST_URI, define_test_domain, unique, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -119,3 +120,26 @@ def cleanup_domains(test_driver):
                 domains.undefine(conn, uuid)
         except Exception as exc:  # noqa: BLE001 — cleanup must not mask the test's own result
             print(f"cleanup of domain {uuid} failed: {exc}")
+
+
+@pytest.fixture
+def new_vm(cleanup_domains):
+    """new_vm(host, start=False) -> a fresh domain on the test driver, once the monitor has put
+    it in the inventory.
+
+    Not helpers.make_vm: it writes the inventory row itself, and with the stack's monitor
+    running the monitor may insert the same row at the same moment (the domain's "defined"
+    event or a tick), and one of the two fails on the (host, uuid) unique constraint.
+    """
+
+    def _new(host, *, start=False):
+        uuid = define_test_domain(unique(), start=start)
+        cleanup_domains.append(uuid)
+        state = "running" if start else "shutoff"
+        return wait_for(
+            lambda: VirtualMachine.objects.filter(host=host, uuid=uuid, present=True, state=state).first(),
+            timeout=10,
+            message=f"the monitor to list domain {uuid} as {state}",
+        )
+
+    return _new

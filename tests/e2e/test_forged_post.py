@@ -5,7 +5,6 @@ from playwright.sync_api import expect
 
 from apps.compute.models import VirtualMachine
 from apps.operations.models import Operation
-from tests.helpers import make_vm
 
 pytestmark = [pytest.mark.browser]
 
@@ -17,10 +16,9 @@ FORGE = """async (url) => {
 
 
 def test_viewer_forged_power_post_is_refused_and_audited(
-    transactional_db, stack, demo_host, viewer, admin, open_tab, cleanup_domains
+    transactional_db, stack, demo_host, viewer, admin, open_tab, new_vm
 ):
-    vm = make_vm(demo_host)
-    cleanup_domains.append(str(vm.uuid))
+    vm = new_vm(demo_host)
 
     view_tab = open_tab(viewer)
     view_tab.goto(f"/vms/{vm.pk}/")
