@@ -25,6 +25,10 @@ SECRET_KEY = os.environ.get("KVMWEB_SECRET_KEY") or ("insecure-dev-key" if DEBUG
 if not SECRET_KEY:
     raise RuntimeError("KVMWEB_SECRET_KEY is not set (or set KVMWEB_DEBUG=1 for development)")
 ALLOWED_HOSTS = os.environ.get("KVMWEB_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
+# Behind a reverse proxy: the header holding the client address, believed only when the direct
+# peer is one of the trusted proxies (e.g. KVMWEB_PROXY_IP_HEADER=HTTP_X_FORWARDED_FOR).
+KVMWEB_PROXY_IP_HEADER = os.environ.get("KVMWEB_PROXY_IP_HEADER", "")
+KVMWEB_TRUSTED_PROXIES = tuple(p for p in os.environ.get("KVMWEB_TRUSTED_PROXIES", "").split(",") if p)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KVMWEB_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
