@@ -8,7 +8,6 @@ import pytest
 import redis
 from django.conf import settings
 
-from apps.accounts.models import Role
 from apps.accounts.services import grant_add, user_create
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
@@ -55,12 +54,12 @@ def admin(db):
 
 @pytest.fixture
 def operator(db):
-    return _user("oscar-operator", Role.OPERATOR)
+    return _user("oscar-operator", "Operator")
 
 
 @pytest.fixture
 def viewer(db):
-    return _user("vera-viewer", Role.VIEWER)
+    return _user("vera-viewer", "Viewer")
 
 
 @pytest.fixture

@@ -1,49 +1,62 @@
 """The one answer to "may this user do this to this object".
 
-Objects take part by offering `authz_scopes()`: the (type, id) pairs that contain them, the
-object itself first (a VM gives ("vm", id), ("host", host_id)). A grant on any of them, or a
-global grant, whose role holds the permission, allows.
+Objects take part by offering `authz_scopes()`: the (type, id) pairs that contain them, the object
+itself first (a VM gives ("vm", id), ("host", host_id)). A grant to the user or to one of their teams,
+on any of those scopes or globally, whose role holds the permission, allows. Superusers may do all.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from .models import Grant, Role
-
-VIEW = {"host.view", "vm.view", "operation.view"}
-ROLE_PERMISSIONS = {
-    Role.VIEWER: VIEW,
-    Role.OPERATOR: VIEW | {"vm.power"},
-    Role.ADMIN: None,  # every permission
-}
+from .permissions import PERMISSIONS
 
 
-def roles_with(permission):
-    return [r for r, perms in ROLE_PERMISSIONS.items() if perms is None or permission in perms]
+class Rights:
+    """What one user holds for one permission, loaded in two queries, then answered in memory —
+    so a list can ask for every row without a query per row."""
+
+    def __init__(self, user, permission):
+        if permission not in PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}")
+        self.everything = False
+        self.scopes = set()
+        if not (user and user.is_authenticated and user.is_active):
+            return
+        if user.is_superuser:
+            self.everything = True
+            return
+        roles = [r.pk for r in Role.objects.all() if r.holds(permission)]
+        grants = Grant.objects.filter(Q(user=user) | Q(team__members=user), role__in=roles)
+        for scope_type, scope_id in grants.values_list("scope_type", "scope_id"):
+            if scope_type == Grant.GLOBAL:
+                self.everything = True
+            self.scopes.add((scope_type, scope_id))
+
+    def allows(self, obj=None):
+        if self.everything:
+            return True
+        if obj is None:
+            return False
+        return any(scope in self.scopes for scope in obj.authz_scopes())
+
+    def ids(self, scope_type):
+        """Ids of this type granted directly, or None for "all of them"."""
+        if self.everything:
+            return None
+        return {scope_id for t, scope_id in self.scopes if t == scope_type}
 
 
-def _grants(user, permission):
-    return Grant.objects.filter(user=user, role__in=roles_with(permission))
+def rights(user, permission):
+    return Rights(user, permission)
 
 
 def has_global(user, permission):
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    return _grants(user, permission).filter(scope_type=Grant.GLOBAL).exists()
+    return Rights(user, permission).everything
 
 
 def may(user, permission, obj=None):
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    scopes = obj.authz_scopes() if obj is not None else []
-    grants = _grants(user, permission)
-    for scope_type, scope_id in [(Grant.GLOBAL, None), *scopes]:
-        if grants.filter(scope_type=scope_type, scope_id=scope_id).exists():
-            return True
-    return False
+    return Rights(user, permission).allows(obj)
 
 
 def authorize(user, permission, obj=None, *, audit=True):
@@ -54,7 +67,7 @@ def authorize(user, permission, obj=None, *, audit=True):
         from apps.audit.services import record_denied
 
         record_denied(actor=user, permission=permission, target=obj)
-    raise PermissionDenied(f"You may not {permission} on this object.")
+    raise PermissionDenied(f"You may not {PERMISSIONS[permission].lower()} here.")
 
 
 def scope_ids(user, permission, scope_type):
@@ -62,8 +75,4 @@ def scope_ids(user, permission, scope_type):
 
     Lists filter by this in their query instead of checking row by row.
     """
-    if has_global(user, permission):
-        return None
-    if not (user and user.is_authenticated):
-        return set()
-    return set(_grants(user, permission).filter(scope_type=scope_type).values_list("scope_id", flat=True))
+    return Rights(user, permission).ids(scope_type)

@@ -1,42 +1,268 @@
+"""Every change to users, teams, roles and grants: authorized, audited, one function each."""
+
 import secrets
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import F
 
 from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import record
 
 from .authz import authorize
-from .models import Grant, Role
+from .models import Grant, Role, Team, User
+from .permissions import ALL, PERMISSIONS
 
-registry.register("grant.add", "granted a role")
-registry.register("user.create", "created user")
+for _code, _label in {
+    "user.create": "created user",
+    "user.update": "changed user",
+    "user.password": "set the password of",
+    "user.logout_everywhere": "signed out everywhere",
+    "team.create": "created team",
+    "team.update": "changed team",
+    "team.delete": "deleted team",
+    "team.member_add": "added a member to team",
+    "team.member_remove": "removed a member from team",
+    "role.create": "created role",
+    "role.update": "changed role",
+    "role.delete": "deleted role",
+    "grant.add": "granted a role",
+    "grant.remove": "revoked a role",
+}.items():
+    registry.register(_code, _label)
 
 
-def grant_add(*, actor, user, role, scope=None):
-    """Give `user` a role, globally or on one object (anything with authz_scopes())."""
+class AccountError(ValueError):
+    """A request that cannot be done as asked; the message is for the user."""
+
+
+def _manage(actor):
     if actor is not None:
         authorize(actor, "user.manage")
-    scope_type, scope_id = scope.authz_scopes()[0] if scope is not None else (Grant.GLOBAL, None)
-    grant, _ = Grant.objects.get_or_create(user=user, role=Role(role), scope_type=scope_type, scope_id=scope_id)
-    params = {"user": user.get_username(), "role": role, "scope": f"{scope_type}:{scope_id or '*'}"}
-    record("grant.add", Outcome.SUCCEEDED, actor=actor, target=scope, params=params)
+
+
+class _Target:
+    """Adapts accounts objects (which know nothing of hosts) to the audit target protocol."""
+
+    def __init__(self, kind, obj, name=None):
+        self.kind, self.obj, self.name = kind, obj, name or str(obj)
+
+    def audit_target(self):
+        return {"target_type": self.kind, "target_id": self.obj.pk, "target_name": self.name, "host_id": None}
+
+
+class _ScopeTarget:
+    """A granted-on object known only by type, id and name (it may be gone)."""
+
+    def __init__(self, kind, pk, name):
+        self.kind, self.pk, self.name = kind, pk, name
+
+    def audit_target(self):
+        return {"target_type": self.kind, "target_id": self.pk, "target_name": self.name, "host_id": None}
+
+
+# -- users ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(*, actor, username, password=None, email="", superuser=False):
+    """Create a user; returns (user, password). A generated password is shown once only."""
+    _manage(actor)
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError(f"A user named {username!r} already exists.")
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    if not generated:
+        validate_password(password)
+    user = User(username=username, email=email, is_superuser=superuser, is_staff=superuser)
+    user.set_password(password)
+    user.save()
+    record("user.create", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user), params={"superuser": superuser})
+    return user, password
+
+
+@transaction.atomic
+def user_update(*, actor, user, **fields):
+    _manage(actor)
+    allowed = {"email", "first_name", "last_name", "is_active"}
+    if set(fields) - allowed:
+        raise AccountError(f"cannot change {sorted(set(fields) - allowed)}")
+    if actor is not None and user == actor and fields.get("is_active") is False:
+        raise AccountError("You cannot deactivate yourself.")
+    before = {k: getattr(user, k) for k in fields}
+    for k, v in fields.items():
+        setattr(user, k, v)
+    user.save(update_fields=list(fields))
+    if fields.get("is_active") is False:
+        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    changed = {k: {"before": before[k], "after": v} for k, v in fields.items() if before[k] != v}
+    record("user.update", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user), params={"changed": changed})
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor, user, password):
+    if actor is None or actor != user:
+        _manage(actor)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record("user.password", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
+
+
+@transaction.atomic
+def user_logout_everywhere(*, actor, user):
+    """End every session of the user (their current one included)."""
+    if actor is None or actor != user:
+        _manage(actor)
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    record("user.logout_everywhere", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
+
+
+# -- teams ------------------------------------------------------------------------------------------
+
+QUOTA_FIELDS = ("max_vms", "max_vcpus", "max_memory_mib", "max_disk_gib")
+
+
+@transaction.atomic
+def team_create(*, actor, name, description="", **quotas):
+    _manage(actor)
+    if Team.objects.filter(name__iexact=name).exists():
+        raise AccountError(f"A team named {name!r} already exists.")
+    team = Team.objects.create(name=name, description=description, **quotas)
+    record("team.create", Outcome.SUCCEEDED, actor=actor, target=_Target("team", team), params={"quotas": quotas})
+    return team
+
+
+@transaction.atomic
+def team_update(*, actor, team, **fields):
+    _manage(actor)
+    allowed = {"name", "description", *QUOTA_FIELDS}
+    if set(fields) - allowed:
+        raise AccountError(f"cannot change {sorted(set(fields) - allowed)}")
+    before = {k: getattr(team, k) for k in fields}
+    for k, v in fields.items():
+        setattr(team, k, v)
+    team.save(update_fields=list(fields))
+    changed = {k: {"before": before[k], "after": v} for k, v in fields.items() if before[k] != v}
+    record("team.update", Outcome.SUCCEEDED, actor=actor, target=_Target("team", team), params={"changed": changed})
+    return team
+
+
+@transaction.atomic
+def team_delete(*, actor, team):
+    _manage(actor)
+    target = _Target("team", team)
+    record("team.delete", Outcome.SUCCEEDED, actor=actor, target=target, params={"members": team.members.count()})
+    team.delete()
+
+
+@transaction.atomic
+def team_member_add(*, actor, team, user):
+    _manage(actor)
+    team.members.add(user)
+    record("team.member_add", Outcome.SUCCEEDED, actor=actor, target=_Target("team", team), params={"user": user.get_username()})
+
+
+@transaction.atomic
+def team_member_remove(*, actor, team, user):
+    _manage(actor)
+    team.members.remove(user)
+    record(
+        "team.member_remove", Outcome.SUCCEEDED, actor=actor, target=_Target("team", team), params={"user": user.get_username()}
+    )
+
+
+# -- roles ------------------------------------------------------------------------------------------
+
+
+def _clean_permissions(permissions):
+    unknown = set(permissions) - set(PERMISSIONS) - {ALL}
+    if unknown:
+        raise AccountError(f"Unknown permissions: {', '.join(sorted(unknown))}")
+    if not permissions:
+        raise AccountError("A role needs at least one permission.")
+    return sorted(set(permissions))
+
+
+@transaction.atomic
+def role_create(*, actor, name, permissions, description=""):
+    _manage(actor)
+    if Role.objects.filter(name__iexact=name).exists():
+        raise AccountError(f"A role named {name!r} already exists.")
+    role = Role.objects.create(name=name, description=description, permissions=_clean_permissions(permissions))
+    record("role.create", Outcome.SUCCEEDED, actor=actor, target=_Target("role", role), params={"permissions": role.permissions})
+    return role
+
+
+@transaction.atomic
+def role_update(*, actor, role, permissions=None, description=None):
+    _manage(actor)
+    if role.builtin:
+        raise AccountError("Built-in roles cannot be changed; make a custom role instead.")
+    before = list(role.permissions)
+    if permissions is not None:
+        role.permissions = _clean_permissions(permissions)
+    if description is not None:
+        role.description = description
+    role.save()
+    params = {"permissions": {"before": before, "after": role.permissions}}
+    record("role.update", Outcome.SUCCEEDED, actor=actor, target=_Target("role", role), params=params)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, actor, role):
+    _manage(actor)
+    if role.builtin:
+        raise AccountError("Built-in roles cannot be deleted.")
+    if role.grants.exists():
+        raise AccountError(f"Role {role.name!r} is still granted {role.grants.count()} time(s); revoke those first.")
+    record("role.delete", Outcome.SUCCEEDED, actor=actor, target=_Target("role", role))
+    role.delete()
+
+
+# -- grants -----------------------------------------------------------------------------------------
+
+
+def _role(role):
+    if isinstance(role, Role):
+        return role
+    try:
+        return Role.objects.get(name=role)
+    except Role.DoesNotExist:
+        raise AccountError(f"No role named {role!r}.") from None
+
+
+@transaction.atomic
+def grant_add(*, actor, role, user=None, team=None, scope=None):
+    """Give a user or a team a role, globally (scope None) or on one object with authz_scopes()."""
+    _manage(actor)
+    if (user is None) == (team is None):
+        raise AccountError("A grant goes to exactly one user or one team.")
+    role = _role(role)
+    if scope is None:
+        scope_type, scope_id, scope_name = Grant.GLOBAL, None, ""
+    else:
+        (scope_type, scope_id), scope_name = scope.authz_scopes()[0], str(scope)
+    grant, created = Grant.objects.get_or_create(
+        user=user, team=team, role=role, scope_type=scope_type, scope_id=scope_id, defaults={"scope_name": scope_name}
+    )
+    if created:
+        principal = f"user {user.get_username()}" if user else f"team {team.name}"
+        params = {"to": principal, "role": role.name, "scope": grant.scope_label}
+        record("grant.add", Outcome.SUCCEEDED, actor=actor, target=scope if scope is not None else None, params=params)
     return grant
 
 
 @transaction.atomic
-def user_create(*, actor, username, password=None, role=None, superuser=False):
-    """Create a user; returns (user, password) — the generated password is shown once only."""
-    if actor is not None:
-        authorize(actor, "user.manage")
-    password = password or secrets.token_urlsafe(12)
-    model = get_user_model()
-    if superuser:
-        user = model.objects.create_superuser(username=username, password=password)
-    else:
-        user = model.objects.create_user(username=username, password=password)
-    record("user.create", Outcome.SUCCEEDED, actor=actor, params={"username": username, "superuser": superuser})
-    if role:
-        grant_add(actor=actor, user=user, role=role)
-    return user, password
+def grant_remove(*, actor, grant):
+    _manage(actor)
+    principal = f"user {grant.user.get_username()}" if grant.user else f"team {grant.team.name}"
+    params = {"from": principal, "role": grant.role.name, "scope": grant.scope_label}
+    target = None
+    if grant.scope_type != Grant.GLOBAL:
+        target = _ScopeTarget(grant.scope_type, grant.scope_id, grant.scope_name)
+    record("grant.remove", Outcome.SUCCEEDED, actor=actor, target=target, params=params)
+    grant.delete()

@@ -24,5 +24,6 @@ def render_vm(user, event):
     vm = VirtualMachine.objects.select_related("host").filter(pk=event["id"]).first()
     if vm is None or not may(user, "vm.view", vm):
         return ""
-    context = {"vm": vm, "can_power": may(user, "vm.power", vm), "oob": True, "change": event.get("change")}
+    vm.can_power = may(user, "vm.power", vm)
+    context = {"vm": vm, "oob": True, "change": event.get("change")}
     return render_to_string("compute/live_vm.html", context)

@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import may
+from apps.accounts.authz import rights
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
 
@@ -23,8 +23,11 @@ def vm_list(request):
             host = get_object_or_404(hosts, pk=int(request.GET["host"]))
         except ValueError:
             raise Http404("No such host") from None
-    vms = vms_visible(request.user, host_id=host.pk if host else None)
-    context = {"vms": vms, "hosts": hosts, "host": host, "can_power": may(request.user, "vm.power")}
+    vms = list(vms_visible(request.user, host_id=host.pk if host else None))
+    power = rights(request.user, "vm.power")
+    for vm in vms:
+        vm.can_power = power.allows(vm)
+    context = {"vms": vms, "hosts": hosts, "host": host}
     return render_page(request, "compute/vm_list.html", context, partial="vm_table")
 
 
@@ -41,7 +44,8 @@ def _vm_or_403(request, pk):
 @require_GET
 def vm_detail(request, pk):
     vm = _vm_or_403(request, pk)
-    context = {"vm": vm, "can_power": may(request.user, "vm.power", vm)}
+    vm.can_power = rights(request.user, "vm.power").allows(vm)
+    context = {"vm": vm}
     return render_page(request, "compute/vm_detail.html", context, partial="vm_summary")
 
 
