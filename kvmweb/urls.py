@@ -10,4 +10,5 @@ urlpatterns = [
     path("vms/", include("apps.compute.urls")),
     path("operations/", include("apps.operations.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("accounts/", include("apps.accounts.urls")),
 ]
