@@ -34,3 +34,5 @@ def all_actions():
 
 
 register("auth.denied", "was refused")
+register("audit.prune", "pruned the audit log")
+register("audit.export", "exported the audit log")

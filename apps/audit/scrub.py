@@ -1,4 +1,10 @@
-"""The one scrubber every audit record's params pass through: no secret reaches the log."""
+"""The one scrubber every audit record's params and changes pass through: no secret reaches the log.
+
+It also turns values into plain JSON (string keys, finite numbers), so what is stored is exactly
+what was hashed.
+"""
+
+import math
 
 SENSITIVE_WORDS = ("password", "passwd", "secret", "token", "key", "passphrase", "credential", "auth")
 MASK = "***"
@@ -11,9 +17,11 @@ def is_sensitive(name):
 
 def scrub(value):
     if isinstance(value, dict):
-        return {k: (MASK if is_sensitive(k) else scrub(v)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+        return {str(k): (MASK if is_sensitive(k) else scrub(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [scrub(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
