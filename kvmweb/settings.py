@@ -8,6 +8,7 @@ KVMWEB_DEMO_NODE      node file loaded into test+unix:///default hosts (default:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,8 +41,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "apps.core",
     "apps.accounts",
+    "apps.accounts.security",
     "apps.audit",
     "apps.operations",
     "apps.hosts",
@@ -59,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.context.RequestContextMiddleware",
+    "apps.accounts.security.middleware.RequireSecondFactorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: it turns a lock-out into the login page
 ]
 
 ROOT_URLCONF = "kvmweb.urls"
@@ -74,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.accounts.context_processors.navigation",
             ],
         },
     }
@@ -107,6 +116,29 @@ LOGIN_REDIRECT_URL = "compute:vm_list"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("KVMWEB_SESSION_AGE", 8 * 3600))
 SESSION_COOKIE_HTTPONLY = True
+# With this on the cookie dies with the browser; the server still ends the session after
+# SESSION_COOKIE_AGE (Django stores that expiry with the session either way).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("KVMWEB_SESSION_EXPIRE_AT_BROWSER_CLOSE")
+
+# Login security (apps/accounts/security). axes' backend only refuses locked-out logins; the
+# ModelBackend after it checks the password.
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.security.throttle.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("KVMWEB_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("KVMWEB_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one address guessing one account
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lock-out neither count nor extend it: the cool-off runs from the locking failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.security.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.security.throttle.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log
+OTP_TOTP_ISSUER = os.environ.get("KVMWEB_OTP_ISSUER", "kvmweb")
+# Superusers and global Administrators must enrol a TOTP device before they can do anything else.
+KVMWEB_REQUIRE_2FA_FOR_ADMINS = env_bool("KVMWEB_REQUIRE_2FA_FOR_ADMINS")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("KVMWEB_TIME_ZONE", "UTC")
