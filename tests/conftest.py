@@ -23,6 +23,15 @@ def clean_redis():
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Real hashing costs ~0.5 s a user; tests make many users and do not test the hasher. Tests
+    with the live stack keep it: its web server checks passwords with the real settings."""
+    if "stack" in request.fixturenames:
+        return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def test_driver():
     """Hold a connection for the session: the shared test driver keeps state only while one is open."""

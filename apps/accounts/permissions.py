@@ -33,10 +33,24 @@ BUILTIN_ROLES = {
     "Administrator": ("Everything, everywhere it is granted", [ALL]),
     "Operator": (
         "Runs the virtual infrastructure: VMs, networks and storage, but not users or hosts",
-        [*VIEW, "vm.power", "vm.console", "vm.edit", "vm.create", "vm.delete", "vm.snapshot", "vm.migrate",
-         "network.manage", "storage.manage", "secret.manage"],
+        [
+            *VIEW,
+            "vm.power",
+            "vm.console",
+            "vm.edit",
+            "vm.create",
+            "vm.delete",
+            "vm.snapshot",
+            "vm.migrate",
+            "network.manage",
+            "storage.manage",
+            "secret.manage",
+        ],
     ),
-    "VM user": ("Powers and uses the consoles of the VMs it is granted on", ["vm.view", "vm.power", "vm.console", "operation.view"]),
+    "VM user": (
+        "Powers and uses the consoles of the VMs it is granted on",
+        ["vm.view", "vm.power", "vm.console", "operation.view"],
+    ),
     "Viewer": ("Sees what it is granted on, changes nothing", VIEW),
     "Auditor": ("Reads the whole audit log", ["audit.view"]),
 }

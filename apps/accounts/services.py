@@ -1,6 +1,7 @@
 """Every change to users, teams, roles and grants: authorized, audited, one function each."""
 
 import secrets
+from functools import wraps
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -42,6 +43,19 @@ def _manage(actor):
         authorize(actor, "user.manage")
 
 
+def _managed(fn):
+    """Check user.manage, then run the change in a transaction. The check stays outside the
+    transaction so that a refusal's audit record is not rolled back with it."""
+
+    @wraps(fn)
+    def wrapper(*, actor, **kwargs):
+        _manage(actor)
+        with transaction.atomic():
+            return fn(actor=actor, **kwargs)
+
+    return wrapper
+
+
 class _Target:
     """Adapts accounts objects (which know nothing of hosts) to the audit target protocol."""
 
@@ -65,10 +79,9 @@ class _ScopeTarget:
 # -- users ------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_managed
 def user_create(*, actor, username, password=None, email="", superuser=False):
     """Create a user; returns (user, password). A generated password is shown once only."""
-    _manage(actor)
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError(f"A user named {username!r} already exists.")
     generated = password is None
@@ -82,9 +95,8 @@ def user_create(*, actor, username, password=None, email="", superuser=False):
     return user, password
 
 
-@transaction.atomic
+@_managed
 def user_update(*, actor, user, **fields):
-    _manage(actor)
     allowed = {"email", "first_name", "last_name", "is_active"}
     if set(fields) - allowed:
         raise AccountError(f"cannot change {sorted(set(fields) - allowed)}")
@@ -101,23 +113,23 @@ def user_update(*, actor, user, **fields):
     return user
 
 
-@transaction.atomic
 def user_set_password(*, actor, user, password):
     if actor is None or actor != user:
         _manage(actor)
     validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    record("user.password", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record("user.password", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
 
 
-@transaction.atomic
 def user_logout_everywhere(*, actor, user):
     """End every session of the user (their current one included)."""
     if actor is None or actor != user:
         _manage(actor)
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    record("user.logout_everywhere", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+        record("user.logout_everywhere", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
 
 
 # -- teams ------------------------------------------------------------------------------------------
@@ -125,9 +137,8 @@ def user_logout_everywhere(*, actor, user):
 QUOTA_FIELDS = ("max_vms", "max_vcpus", "max_memory_mib", "max_disk_gib")
 
 
-@transaction.atomic
+@_managed
 def team_create(*, actor, name, description="", **quotas):
-    _manage(actor)
     if Team.objects.filter(name__iexact=name).exists():
         raise AccountError(f"A team named {name!r} already exists.")
     team = Team.objects.create(name=name, description=description, **quotas)
@@ -135,9 +146,8 @@ def team_create(*, actor, name, description="", **quotas):
     return team
 
 
-@transaction.atomic
+@_managed
 def team_update(*, actor, team, **fields):
-    _manage(actor)
     allowed = {"name", "description", *QUOTA_FIELDS}
     if set(fields) - allowed:
         raise AccountError(f"cannot change {sorted(set(fields) - allowed)}")
@@ -150,27 +160,34 @@ def team_update(*, actor, team, **fields):
     return team
 
 
-@transaction.atomic
+@_managed
 def team_delete(*, actor, team):
-    _manage(actor)
     target = _Target("team", team)
     record("team.delete", Outcome.SUCCEEDED, actor=actor, target=target, params={"members": team.members.count()})
     team.delete()
 
 
-@transaction.atomic
+@_managed
 def team_member_add(*, actor, team, user):
-    _manage(actor)
     team.members.add(user)
-    record("team.member_add", Outcome.SUCCEEDED, actor=actor, target=_Target("team", team), params={"user": user.get_username()})
+    record(
+        "team.member_add",
+        Outcome.SUCCEEDED,
+        actor=actor,
+        target=_Target("team", team),
+        params={"user": user.get_username()},
+    )
 
 
-@transaction.atomic
+@_managed
 def team_member_remove(*, actor, team, user):
-    _manage(actor)
     team.members.remove(user)
     record(
-        "team.member_remove", Outcome.SUCCEEDED, actor=actor, target=_Target("team", team), params={"user": user.get_username()}
+        "team.member_remove",
+        Outcome.SUCCEEDED,
+        actor=actor,
+        target=_Target("team", team),
+        params={"user": user.get_username()},
     )
 
 
@@ -186,19 +203,23 @@ def _clean_permissions(permissions):
     return sorted(set(permissions))
 
 
-@transaction.atomic
+@_managed
 def role_create(*, actor, name, permissions, description=""):
-    _manage(actor)
     if Role.objects.filter(name__iexact=name).exists():
         raise AccountError(f"A role named {name!r} already exists.")
     role = Role.objects.create(name=name, description=description, permissions=_clean_permissions(permissions))
-    record("role.create", Outcome.SUCCEEDED, actor=actor, target=_Target("role", role), params={"permissions": role.permissions})
+    record(
+        "role.create",
+        Outcome.SUCCEEDED,
+        actor=actor,
+        target=_Target("role", role),
+        params={"permissions": role.permissions},
+    )
     return role
 
 
-@transaction.atomic
+@_managed
 def role_update(*, actor, role, permissions=None, description=None):
-    _manage(actor)
     if role.builtin:
         raise AccountError("Built-in roles cannot be changed; make a custom role instead.")
     before = list(role.permissions)
@@ -212,9 +233,8 @@ def role_update(*, actor, role, permissions=None, description=None):
     return role
 
 
-@transaction.atomic
+@_managed
 def role_delete(*, actor, role):
-    _manage(actor)
     if role.builtin:
         raise AccountError("Built-in roles cannot be deleted.")
     if role.grants.exists():
@@ -235,10 +255,9 @@ def _role(role):
         raise AccountError(f"No role named {role!r}.") from None
 
 
-@transaction.atomic
+@_managed
 def grant_add(*, actor, role, user=None, team=None, scope=None):
     """Give a user or a team a role, globally (scope None) or on one object with authz_scopes()."""
-    _manage(actor)
     if (user is None) == (team is None):
         raise AccountError("A grant goes to exactly one user or one team.")
     role = _role(role)
@@ -256,9 +275,8 @@ def grant_add(*, actor, role, user=None, team=None, scope=None):
     return grant
 
 
-@transaction.atomic
+@_managed
 def grant_remove(*, actor, grant):
-    _manage(actor)
     principal = f"user {grant.user.get_username()}" if grant.user else f"team {grant.team.name}"
     params = {"from": principal, "role": grant.role.name, "scope": grant.scope_label}
     target = None

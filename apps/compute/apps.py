@@ -6,4 +6,11 @@ class ComputeConfig(AppConfig):
     label = "compute"
 
     def ready(self):
+        from apps.accounts import scopes
+
         from . import handlers, live  # noqa: F401  (register monitor handlers and live renderers)
+        from .models import VirtualMachine
+
+        scopes.register(
+            "vm", "Virtual machines", lambda: VirtualMachine.objects.filter(present=True).select_related("host")
+        )

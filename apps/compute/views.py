@@ -1,10 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.authz import rights
+from apps.accounts.decorators import needs
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
 
@@ -13,7 +13,7 @@ from .models import VirtualMachine
 from .selectors import vm_for, vms_visible
 
 
-@login_required
+@needs("vm.view", per_object=True)
 @require_GET
 def vm_list(request):
     hosts = hosts_visible(request.user)
@@ -40,7 +40,7 @@ def _vm_or_403(request, pk):
     return vm
 
 
-@login_required
+@needs("vm.view", per_object=True)
 @require_GET
 def vm_detail(request, pk):
     vm = _vm_or_403(request, pk)
@@ -49,7 +49,7 @@ def vm_detail(request, pk):
     return render_page(request, "compute/vm_detail.html", context, partial="vm_summary")
 
 
-@login_required
+@needs("vm.power", per_object=True)
 @require_POST
 def vm_power(request, pk, action):
     vm = VirtualMachine.objects.select_related("host").filter(pk=pk).first()

@@ -6,4 +6,9 @@ class HostsConfig(AppConfig):
     label = "hosts"
 
     def ready(self):
+        from apps.accounts import scopes
+
         from . import live  # noqa: F401  (registers the live renderer)
+        from .models import Host
+
+        scopes.register("host", "Hosts", lambda: Host.objects.all())

@@ -1,13 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.views.decorators.http import require_GET
 
+from apps.accounts.decorators import needs
 from apps.core.htmx import render_page
 
 from .selectors import hosts_visible
 
 
-@login_required
+@needs("host.view", per_object=True)
 @require_GET
 def host_list(request):
     hosts = hosts_visible(request.user).annotate(

@@ -1,13 +1,14 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from apps.accounts.decorators import needs
 
 from .selectors import operations_visible
 
 PANEL_SIZE = 15
 
 
-@login_required
+@needs("operation.view", per_object=True)
 @require_GET
 def panel(request):
     ops = operations_visible(request.user)[:PANEL_SIZE]
