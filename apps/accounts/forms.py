@@ -54,6 +54,12 @@ class TeamForm(Styled, forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "description", "max_vms", "max_vcpus", "max_memory_mib", "max_disk_gib"]
+        labels = {
+            "max_vms": "Quota: VMs",
+            "max_vcpus": "vCPUs",
+            "max_memory_mib": "Memory (MiB)",
+            "max_disk_gib": "Disk (GiB)",
+        }
         help_texts = {"max_vms": "Blank means no limit (for every quota)."}
 
 
