@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.operations",
     "apps.hosts",
+    "apps.storage",
     "apps.compute",
 ]
 

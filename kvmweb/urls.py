@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", security_views.logout, name="logout"),
     path("hosts/", include("apps.hosts.urls")),
     path("vms/", include("apps.compute.urls")),
+    path("storage/", include("apps.storage.urls")),
     path("operations/", include("apps.operations.urls")),
     path("audit/", include("apps.audit.urls")),
     path("accounts/security/", include("apps.accounts.security.urls")),

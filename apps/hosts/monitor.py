@@ -33,10 +33,15 @@ def on_connect(fn):
     return fn
 
 
-def on_tick(fn):
-    """fn(host, conn): called once per tick per connected host."""
-    _tick_handlers.append(fn)
-    return fn
+def on_tick(fn=None, *, every=None):
+    """fn(host, conn): called once per tick per connected host, or at most once every `every`
+    seconds for slower, costlier resyncs (storage pools, whose volumes have no events)."""
+
+    def deco(f):
+        _tick_handlers.append((f, every))
+        return f
+
+    return deco(fn) if fn is not None else deco
 
 
 def on_event(kind):
@@ -56,6 +61,7 @@ class Session:
         self.watch = None
         self.retry_at = 0.0
         self.delay = 0.0
+        self.last_run: dict = {}  # slow tick handler -> monotonic time it last ran
 
     @property
     def connected(self):
@@ -140,6 +146,7 @@ class Monitor:
             host_mark_down(host=host, reason=str(exc))
             return
         session.delay = 0.0
+        session.last_run.clear()
         host_mark_up(host=host, info=info)
         for handler in _connect_handlers:
             handler(host, conn)
@@ -152,8 +159,12 @@ class Monitor:
         session.conn = None
 
     def tick_host(self, session):
+        now = time.monotonic()
         try:
-            for handler in _tick_handlers:
+            for handler, every in _tick_handlers:
+                if every is not None and now - session.last_run.get(handler, 0.0) < every:
+                    continue
+                session.last_run[handler] = now
                 handler(session.host, session.conn)
         except VirtError as exc:
             self.lost(session, str(exc))

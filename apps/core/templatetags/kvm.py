@@ -36,3 +36,11 @@ def kib(value):
 @register.filter
 def badge(state):
     return STATE_BADGES.get(str(state), "secondary")
+
+
+@register.filter(name="bytes")
+def human_bytes(value):
+    """Bytes as a short human size: 10737418240 -> 10 GiB."""
+    if value in (None, ""):
+        return "—"
+    return kib(int(value) / 1024)

@@ -70,9 +70,21 @@ class Watch:
             # The monitor then relies on its tick, which lists every domain anyway.
             self.events_available = False
             log.warning("host %s: no domain events (%s); polling instead", self.host_id, exc)
+        try:
+            self.pool_callback_id = self.conn.storagePoolEventRegisterAny(
+                None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, self._pool_lifecycle, None
+            )
+        except libvirt.libvirtError as exc:
+            self.pool_callback_id = None
+            log.info("host %s: no storage pool events (%s); the tick covers pools", self.host_id, exc)
         return self
 
     def stop(self):
+        if getattr(self, "pool_callback_id", None) is not None:
+            try:
+                self.conn.storagePoolEventDeregisterAny(self.pool_callback_id)
+            except libvirt.libvirtError:
+                pass
         for cid in self.callback_ids:
             try:
                 self.conn.domainEventDeregisterAny(cid)
@@ -89,6 +101,9 @@ class Watch:
 
     def _closed(self, _conn, reason, _opaque):
         self.sink("closed", self.host_id, {"reason": CLOSE_REASONS.get(reason, f"closed ({reason})")})
+
+    def _pool_lifecycle(self, _conn, pool, event, detail, _opaque):
+        self.sink("pool", self.host_id, {"uuid": pool.UUIDString(), "event": event})
 
     def _domain_lifecycle(self, _conn, dom, event, detail, _opaque):
         self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": event, "detail": detail})

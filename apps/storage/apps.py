@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class StorageConfig(AppConfig):
+    name = "apps.storage"
+    label = "storage"
+
+    def ready(self):
+        from apps.accounts import scopes
+        from apps.audit.selectors import register_target_type
+
+        from . import handlers, live  # noqa: F401  (monitor handlers, live renderers)
+        from .models import StoragePool
+
+        scopes.register(
+            "pool", "Storage pools", lambda: StoragePool.objects.filter(present=True).select_related("host")
+        )
+        register_target_type("volume", "storage.view")
+        register_target_type("secret", "storage.view")

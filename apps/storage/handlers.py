@@ -1,0 +1,23 @@
+"""What the monitor does for storage: pools on connect and on a slow tick, pool events at once."""
+
+from apps.hosts import monitor
+
+from .services.inventory import pool_inventory_sync, volume_inventory_sync
+from .services.pools import pool_refresh_inventory
+from .virt import pools as pool_virt
+from .virt import volumes as volume_virt
+
+SLOW_TICK = 15.0  # seconds; volumes have no events, and operations refresh their pool themselves
+
+
+@monitor.on_connect
+@monitor.on_tick(every=SLOW_TICK)
+def sync_pools(host, conn):
+    for pool in pool_inventory_sync(host=host, infos=pool_virt.list_pools(conn)):
+        if pool is not None and pool.present:
+            volume_inventory_sync(pool=pool, infos=volume_virt.list_volumes(conn, str(pool.uuid)))
+
+
+@monitor.on_event("pool")
+def pool_changed(host, conn, payload):
+    pool_refresh_inventory(conn, host, payload["uuid"])

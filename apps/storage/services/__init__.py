@@ -1,0 +1,1 @@
+"""Storage services, one module per object kind: pools, volumes, secrets, inventory."""

@@ -1,0 +1,137 @@
+"""Pool changes: each one authorized, an Operation with audit records, run on the host's worker."""
+
+from django.db import transaction
+
+from apps.accounts.authz import authorize
+from apps.audit import registry
+from apps.audit.models import Outcome
+from apps.audit.services import record
+from apps.hosts.virt import connection
+from apps.operations.services import OperationError, operation_queue
+from apps.storage.models import StoragePool
+from apps.storage.virt import pools as pool_virt
+from apps.storage.virt import volumes as volume_virt
+
+from .inventory import pool_inventory_apply, volume_inventory_sync
+
+POOL_ACTIONS = {
+    "build": "built pool",
+    "start": "started pool",
+    "stop": "stopped pool",
+    "refresh": "refreshed pool",
+    "autostart_on": "turned autostart on for pool",
+    "autostart_off": "turned autostart off for pool",
+    "delete": "deleted the storage of pool",
+    "undefine": "undefined pool",
+}
+for _action, _label in POOL_ACTIONS.items():
+    registry.register(f"pool.{_action}", _label)
+registry.register("pool.create", "created pool")
+registry.register("pool.iso_library", "changed the ISO library")
+
+
+class _NewPool:
+    """The audit/operation target of a pool that does not exist yet."""
+
+    def __init__(self, host, name):
+        self.host, self.name = host, name
+
+    def audit_target(self):
+        return {
+            "target_type": "pool",
+            "target_id": "",
+            "target_name": self.name,
+            "host_id": self.host.pk,
+            "host_name": self.host.name,
+        }
+
+
+def pool_refresh_inventory(conn, host, uuid):
+    """Re-read one pool and its volumes after a change (volumes have no libvirt events)."""
+    pool = pool_inventory_apply(host=host, uuid=uuid, info=pool_virt.pool_info(conn, uuid))
+    if pool is not None and pool.present:
+        volume_inventory_sync(pool=pool, infos=volume_virt.list_volumes(conn, uuid))
+    return pool
+
+
+def pool_create(*, actor, host, name, xml, build=False, start=True, autostart=True):
+    """Define a pool from XML (built by the typed forms or pasted), then build/start it.
+
+    If any step fails the definition is removed again, so nothing is left half-defined.
+    """
+    from apps.storage.tasks import pool_create_task
+
+    authorize(actor, "storage.manage", host)
+    params = {"name": name, "build": build, "start": start, "autostart": autostart, "xml": xml}
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind="pool.create",
+            target=_NewPool(host, name),
+            params=params,
+            task=pool_create_task,
+            queue=host.queue,
+        )
+
+
+def pool_create_execute(op):
+    from apps.hosts.models import Host
+
+    host = Host.objects.get(pk=op.host_id)
+    if op.actor is not None:
+        authorize(op.actor, "storage.manage", host)
+    p = op.params
+    with connection.connected(host.uri) as conn:
+        uuid = pool_virt.define(conn, p["xml"])
+        try:
+            if p["build"]:
+                pool_virt.act(conn, uuid, "build")
+            if p["start"]:
+                pool_virt.act(conn, uuid, "start")
+            if p["autostart"]:
+                pool_virt.act(conn, uuid, "autostart_on")
+        except OperationError:
+            pool_virt.undefine_quietly(conn, uuid)
+            raise
+        pool = pool_refresh_inventory(conn, host, uuid)
+    op.target_id = str(pool.pk)
+    op.save(update_fields=["target_id"])
+    return f"pool {pool.name} defined" + (" and started" if p["start"] else "")
+
+
+def pool_action(*, actor, pool, action):
+    from apps.storage.tasks import pool_action_task
+
+    if action not in POOL_ACTIONS:
+        raise ValueError(f"unknown pool action {action!r}")
+    authorize(actor, "storage.manage", pool)
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind=f"pool.{action}",
+            target=pool,
+            params={"action": action},
+            task=pool_action_task,
+            queue=pool.host.queue,
+        )
+
+
+def pool_action_execute(op):
+    pool = StoragePool.objects.select_related("host").get(pk=int(op.target_id))
+    if op.actor is not None:
+        authorize(op.actor, "storage.manage", pool)
+    action = op.params["action"]
+    with connection.connected(pool.host.uri) as conn:
+        pool_virt.act(conn, str(pool.uuid), action)
+        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
+    return f"{pool.name}: {POOL_ACTIONS[action]}"
+
+
+@transaction.atomic
+def pool_set_iso_library(*, actor, pool, on=True):
+    """Mark (or unmark) the pool whose volumes the VM wizard offers as installation media."""
+    authorize(actor, "storage.manage", pool)
+    if on:
+        StoragePool.objects.filter(host=pool.host, is_iso_library=True).exclude(pk=pool.pk).update(is_iso_library=False)
+    StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=on)
+    record("pool.iso_library", Outcome.SUCCEEDED, actor=actor, target=pool, params={"iso_library": on})
