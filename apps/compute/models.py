@@ -1,5 +1,6 @@
 from django.db import models
 
+from apps.accounts.models import Team
 from apps.hosts.models import Host
 
 
@@ -29,6 +30,10 @@ class VirtualMachine(models.Model):
     memory_kib = models.BigIntegerField(default=0)
     max_memory_kib = models.BigIntegerField(default=0)
     persistent = models.BooleanField(default=True)
+    # The team a VM belongs to: set when the dashboard creates it; VMs found on a host have none
+    # until an administrator assigns one. Team quotas count these.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="vms")
+    disk_bytes = models.BigIntegerField(default=0)
     present = models.BooleanField(default=True, db_index=True)
     first_seen = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

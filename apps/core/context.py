@@ -37,11 +37,15 @@ def reset(token):
 def client_ip(meta) -> str | None:
     remote = meta.get("REMOTE_ADDR") or None
     header = getattr(settings, "KVMWEB_PROXY_IP_HEADER", "")
-    trusted = getattr(settings, "KVMWEB_TRUSTED_PROXIES", ())
-    # A forwarded-for header is only believed when the direct peer is a proxy we trust;
-    # anyone else could write any address there.
-    if header and remote in trusted and meta.get(header):
-        return meta[header].split(",")[0].strip()
+    trusted = set(getattr(settings, "KVMWEB_TRUSTED_PROXIES", ()))
+    # A forwarded-for header is only believed when the direct peer is a proxy we trust, and then
+    # read from the right: each proxy appends the address it saw, and anything left of the last
+    # trusted hop may have been written by the client itself.
+    if not (header and remote in trusted and meta.get(header)):
+        return remote
+    for hop in reversed([h.strip() for h in meta[header].split(",") if h.strip()]):
+        if hop not in trusted:
+            return hop
     return remote
 
 
