@@ -155,7 +155,9 @@ REDIS_URL = os.environ.get("KVMWEB_REDIS_URL", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("KVMWEB_CHANNEL_PREFIX", "kvmweb")},
+        # redis-py 8 times socket reads out after 5 s, the same as channels_redis' blocking read:
+        # idle sockets would drop and reconnect every few seconds without a longer timeout.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "prefix": os.environ.get("KVMWEB_CHANNEL_PREFIX", "kvmweb")},
     }
 }
 

@@ -17,6 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_collection_modifyitems(items):
+    """Tests on the live stack run last: once started, its monitor watches every host the later
+    tests create, which in-process tests of the monitor and inventory do not expect."""
+    items.sort(key=lambda item: "stack" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def clean_redis():
     """Tests use their own Redis database; drop tasks and channel messages a previous run left."""

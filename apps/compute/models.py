@@ -5,12 +5,13 @@ from apps.hosts.models import Host
 
 
 class VMState(models.TextChoices):
-    RUNNING = "running"
-    BLOCKED = "blocked"
-    PAUSED = "paused"
+    # Labels spelled out: Django would capitalise the bare ones ("Running" beside "shut off").
+    RUNNING = "running", "running"
+    BLOCKED = "blocked", "blocked"
+    PAUSED = "paused", "paused"
     SHUTDOWN = "shutdown", "shutting down"
     SHUTOFF = "shutoff", "shut off"
-    CRASHED = "crashed"
+    CRASHED = "crashed", "crashed"
     PMSUSPENDED = "pmsuspended", "suspended"
     NOSTATE = "nostate", "no state"
 

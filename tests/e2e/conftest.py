@@ -1,13 +1,15 @@
 """Browser end-to-end tests: Debian's Chromium, driven by Playwright's sync API, against the real
 stack (uvicorn, Celery worker, monitor) from tests/conftest.py.
 
-Playwright's sync API keeps an asyncio loop marked as running in this thread while a browser is
-open, so Django would refuse ORM calls from the test ("SynchronousOnlyOperation").
-DJANGO_ALLOW_ASYNC_UNSAFE lifts that check, but only here: it is set after the stack has started
-(the web server and worker must keep the check, it finds real bugs there) and removed when the
-module's browser closes (tests run after these, in the same session, keep it too). For the same
-reason the browser lives for one module, not the session: asgiref's async_to_sync refuses to run
-in a thread with a running loop, and later tests need it.
+Playwright's sync API leaves an asyncio loop marked as running in this thread while it is
+started. Two consequences, and why the browser lives for one test and starts after the test's
+data fixtures (tests list `open_tab` after them):
+- Django refuses ORM calls in such a thread ("SynchronousOnlyOperation"), so
+  DJANGO_ALLOW_ASYNC_UNSAFE is set, but only while the browser is up: after the stack has
+  started (the web server and worker keep the check, it finds real bugs there) and not for the
+  rest of the session.
+- asgiref's async_to_sync refuses to run in it, so services that publish live events (creating
+  hosts and users does) would log failed publishes if called while the browser is up.
 """
 
 import os
@@ -17,10 +19,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from apps.compute.models import VirtualMachine
-from apps.compute.virt import domains
-from apps.hosts.virt import connection
 from tests.conftest import PASSWORD
-from tests.helpers import TEST_URI, define_test_domain, unique, wait_for
+from tests.helpers import define_test_domain, unique, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,7 +37,7 @@ VIEWPORT = {"width": 1400, "height": 900}  # wide enough for the operations pane
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(stack):
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -74,6 +74,22 @@ class Tab:
         expect(self.page.get_by_role("heading", name="Virtual machines")).to_be_visible()
         expect(self.page.locator(".navbar-text")).to_have_text(user.get_username())
 
+    def nav(self, name):
+        """Follow a link of the top navigation bar."""
+        self.page.locator(".navbar").get_by_role("link", name=name, exact=True).click()
+        expect(self.page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+
+    def assert_quiet(self):
+        """No alert (kvmweb.js shows one when an htmx request fails) and no script error."""
+        assert self.dialogs == [], f"unexpected alert: {self.dialogs}"
+        assert self.errors == [], f"script errors on the page: {self.errors}"
+
+    def audit_cells(self, row):
+        """{column heading: cell} for one audit log row, so checks follow the headings rather than
+        column positions."""
+        headings = [h.strip() for h in self.page.locator("#audit-table thead th").all_inner_texts()]
+        return {name: row.locator("td").nth(i) for i, name in enumerate(headings)}
+
     def wait_live(self):
         """The badge in the navbar turns "live" once the WebSocket is open; events sent
         earlier are not replayed on a first connect, so a test acts only after this."""
@@ -81,11 +97,10 @@ class Tab:
 
 
 @pytest.fixture
-def open_tab(browser, stack, request):
+def open_tab(browser, stack):
     """open_tab(user=None) -> a Tab in a fresh browser context (its own cookies), logged in if a
-    user is given. Alerts and page errors are recorded and printed if the test fails."""
+    user is given. Alerts (dismissed) and script errors are recorded for Tab.assert_quiet."""
     contexts = []
-    tabs = []
 
     def _open(user=None):
         context = browser.new_context(viewport=VIEWPORT)
@@ -94,47 +109,26 @@ def open_tab(browser, stack, request):
         tab = Tab(page=context.new_page(), base_url=stack.url)
         tab.page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
         tab.page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
-        tabs.append(tab)
         if user is not None:
             tab.login(user)
         return tab
 
     yield _open
-    for i, tab in enumerate(tabs):
-        if tab.dialogs or tab.errors:
-            print(f"tab {i}: dialogs={tab.dialogs} page errors={tab.errors}")
     for context in contexts:
         context.close()
 
 
 @pytest.fixture
-def cleanup_domains(test_driver):
-    """UUIDs appended here are undefined after the test, so the shared test driver (and the VM
-    list of later runs) does not fill up with leftovers."""
-    uuids = []
-    yield uuids
-    conn = connection.get(TEST_URI)
-    for uuid in uuids:
-        try:
-            if domains.domain_info(conn, uuid) is not None:
-                domains.undefine(conn, uuid)
-        except Exception as exc:  # noqa: BLE001 — cleanup must not mask the test's own result
-            print(f"cleanup of domain {uuid} failed: {exc}")
-
-
-@pytest.fixture
-def new_vm(cleanup_domains):
+def new_vm():
     """new_vm(host, start=False) -> a fresh domain on the test driver, once the monitor has put
-    it in the inventory.
+    it in the inventory: the path a real VM takes, with the stack's monitor running anyway.
 
-    Not helpers.make_vm: it writes the inventory row itself, and with the stack's monitor
-    running the monitor may insert the same row at the same moment (the domain's "defined"
-    event or a tick), and one of the two fails on the (host, uuid) unique constraint.
+    (helpers.make_vm writes the row from this process instead; its live publish then fails here,
+    since asgiref's async_to_sync refuses to run beside Playwright's loop.)
     """
 
     def _new(host, *, start=False):
-        uuid = define_test_domain(unique(), start=start)
-        cleanup_domains.append(uuid)
+        uuid = define_test_domain(unique(), start=start)  # removed after the test by tests/conftest.py
         state = "running" if start else "shutoff"
         return wait_for(
             lambda: VirtualMachine.objects.filter(host=host, uuid=uuid, present=True, state=state).first(),

@@ -52,7 +52,7 @@ def test_admin_grants_one_vm_to_a_team_member_who_may_use_only_that(demo_host, a
     expect(rows.first).to_contain_text(granted.name)
     vic_tab.wait_live()
     rows.first.get_by_role("button", name="Start").click()
-    expect(rows.first.locator(".vm-state")).to_have_text("Running")
+    expect(rows.first.locator(".vm-state")).to_have_text("running")
     response = vic_tab.page.goto(f"{vic_tab.base_url}/vms/{other.pk}/")
     assert response.status == 403
 
