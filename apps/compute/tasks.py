@@ -2,9 +2,14 @@ from celery import shared_task
 
 from apps.operations.services import operation_run
 
-from .services import vm_power_execute
+from .services import vm_disk_execute, vm_power_execute
 
 
 @shared_task(name="compute.vm_power")
 def vm_power_task(operation_id):
     operation_run(operation_id, vm_power_execute)
+
+
+@shared_task(name="compute.vm_disk")
+def vm_disk_task(operation_id):
+    operation_run(operation_id, vm_disk_execute)

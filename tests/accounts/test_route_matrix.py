@@ -26,6 +26,58 @@ ADMIN_ONLY_GET = row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 ADMIN_ONLY_POST = row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, REDIRECT)
 EVERYONE = row(LOGIN, OK, OK, OK, OK)
 
+
+def _pool(o):
+    """A pool inventory row on the world's host (its actions are queued, never run, here)."""
+    from apps.storage.models import StoragePool
+
+    return StoragePool.objects.get_or_create(
+        host=o["vm"].host,
+        uuid="5ec0e7a5-0000-4000-8000-0000000000aa",
+        defaults={"name": "matrix-pool", "pool_type": "dir", "state": "running"},
+    )[0]
+
+
+def _secret(o):
+    """A secret inventory row on the world's host, for the secret routes (no libvirt needed)."""
+    from apps.storage.models import Secret
+
+    return Secret.objects.get_or_create(
+        host=o["vm"].host,
+        uuid="5ec0e7a5-0000-4000-8000-000000000001",
+        defaults={"usage_type": "ceph", "usage_id": "client.matrix"},
+    )[0]
+
+
+def _volume(o):
+    """A volume inventory row in the matrix pool (its actions are queued, never run, here)."""
+    from apps.storage.models import StorageVolume
+
+    pool = _pool(o)
+    return StorageVolume.objects.get_or_create(
+        pool=pool, name="matrix.qcow2", defaults={"key": "k", "path": "/m/matrix.qcow2", "capacity": 1 << 20}
+    )[0]
+
+
+def _transfer(o, kind, status="queued"):
+    """An upload or download operation the admin started in the matrix pool."""
+    from apps.operations.models import Operation
+
+    pool, admin = _pool(o), o["users"]["admin"]
+    return Operation.objects.get_or_create(
+        kind=kind,
+        actor=admin,
+        defaults={
+            "status": status,
+            "target_type": "volume",
+            "target_id": "",
+            "target_name": "matrix-pool/up.img",
+            "host_id": pool.host_id,
+            "params": {"pool_id": pool.pk, "name": "up.img", "size": 10},
+        },
+    )[0]
+
+
 # name: (method, kwargs from the fixture objects, expected per role)
 MATRIX = {
     "home": ("get", lambda o: {}, row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
@@ -38,6 +90,14 @@ MATRIX = {
         "post",
         lambda o: {"pk": o["vm"].pk, "action": "start"},
         row(LOGIN, FORBIDDEN, FORBIDDEN, NO_CONTENT, NO_CONTENT),
+    ),
+    "compute:vm_disks": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    # Empty POSTs: those allowed to edit get 400 (no volume chosen), the rest 403 before any check.
+    "compute:vm_disk_attach": ("post", lambda o: {"pk": o["vm"].pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD)),
+    "compute:vm_disk_detach": (
+        "post",
+        lambda o: {"pk": o["vm"].pk, "target": "vdb"},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD),
     ),
     "hosts:host_list": ("get", lambda o: {}, EVERYONE),
     "operations:panel": ("get", lambda o: {}, EVERYONE),
@@ -64,9 +124,70 @@ MATRIX = {
     "security:password": ("post", lambda o: {}, row(LOGIN, BAD, BAD, BAD, BAD)),
     "security:recovery_codes": ("post", lambda o: {}, row(LOGIN, BAD, BAD, BAD, BAD)),
     "security:disable": ("post", lambda o: {}, row(LOGIN, BAD, BAD, BAD, BAD)),
-    "security:logout_everywhere": ("post", lambda o: {}, row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),  # ends this session too
+    "security:logout_everywhere": (
+        "post",
+        lambda o: {},
+        row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ),  # ends this session too
     "security:login_code": ("get", lambda o: {}, row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),  # no password step yet
     "accounts:grant_remove": ("post", lambda o: {"pk": o["grant"].pk}, ADMIN_ONLY_POST),
+    # Pools: storage.view shows them (the VM user has none); storage.manage acts on them.
+    "storage:pool_list": ("get", lambda o: {}, EVERYONE),
+    "storage:pool_detail": ("get", lambda o: {"pk": _pool(o).pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    "storage:pool_action": (
+        "post",
+        lambda o: {"pk": _pool(o).pk, "action": "refresh"},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, NO_CONTENT, NO_CONTENT),
+    ),
+    "storage:pool_iso_library": (
+        "post",
+        lambda o: {"pk": _pool(o).pk},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, REDIRECT),
+    ),
+    # New pools: only who holds storage.manage on some host reaches the type list, the forms and the XML page.
+    "storage:pool_new": ("get", lambda o: {}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "storage:pool_new_type": ("get", lambda o: {"pool_type": "dir"}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "storage:pool_new_xml": ("get", lambda o: {}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    # Secrets: storage.view lists and shows them; secret.manage defines, sets values and deletes.
+    "storage:secret_list": ("get", lambda o: {}, EVERYONE),
+    "storage:secret_detail": ("get", lambda o: {"pk": _secret(o).pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    "storage:secret_create": ("get", lambda o: {}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "storage:secret_set_value": ("post", lambda o: {"pk": _secret(o).pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "storage:secret_delete": (
+        "post",
+        lambda o: {"pk": _secret(o).pk},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, REDIRECT),
+    ),
+    # Volumes: storage.manage on the pool for every action; empty posts get the form's errors
+    # (htmx: 200 with the form, the upload script: 400 JSON). A transfer's data goes only to the
+    # admin who started it here; anyone who manages the pool may cancel it.
+    "storage:volume_create": ("post", lambda o: {"pk": _pool(o).pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+    "storage:volume_upload": ("post", lambda o: {"pk": _pool(o).pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD)),
+    "storage:volume_action": (
+        "post",
+        lambda o: {"pk": _volume(o).pk, "action": "wipe"},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
+    ),
+    "storage:volume_download": (
+        "post",
+        lambda o: {"pk": _volume(o).pk},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, REDIRECT, REDIRECT),
+    ),
+    "storage:transfer_chunk": (
+        "post",
+        lambda o: {"pk": _transfer(o, "volume.upload").pk},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, BAD),
+    ),
+    "storage:transfer_cancel": (
+        "post",
+        lambda o: {"pk": _transfer(o, "volume.upload").pk},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
+    ),
+    "storage:transfer_stream": (
+        "get",
+        lambda o: {"pk": _transfer(o, "volume.download", status="failed").pk},
+        row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 410),
+    ),
 }
 WEBSOCKET_ROUTES = {"ws/live/"}
 

@@ -29,10 +29,18 @@ class Disk:
     device: str = "disk"
     readonly: bool = False
 
+    @property
+    def kind(self):
+        """Block devices (LVM volumes, partitions, iSCSI LUNs) are type "block"; images "file"."""
+        return "block" if self.source.startswith("/dev/") else "file"
+
     def to_element(self):
-        el = E("disk", type="file", device=self.device)
+        el = E("disk", type=self.kind, device=self.device)
         _sub(el, "driver", name="qemu", type=self.format)
-        _sub(el, "source", file=self.source)
+        if self.kind == "block":
+            _sub(el, "source", dev=self.source)
+        else:
+            _sub(el, "source", file=self.source)
         _sub(el, "target", dev=self.target, bus=self.bus)
         if self.readonly or self.device == "cdrom":
             _sub(el, "readonly")
