@@ -1,0 +1,325 @@
+"""libvirt secrets: define, set value, delete — each authorized, an Operation on the host's worker.
+
+The value is write-only. It must reach the worker, yet never be stored in the database, in an
+audit row, in the Celery message or in a log. It travels through Redis under a random one-time
+key that expires after VALUE_TTL seconds; only that key's token goes into the Operation's params,
+and the worker takes the value with GETDEL, so it is read exactly once. Encrypting the value into
+the params with a key derived from SECRET_KEY was the alternative, and was refused: the
+ciphertext would then live in every database backup for ever, readable by anyone who later
+obtains SECRET_KEY, while a Redis entry is gone after one use or five minutes.
+"""
+
+import base64
+import binascii
+import secrets as tokens
+import uuid as uuidlib
+from functools import lru_cache
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+from apps.accounts.authz import authorize, rights
+from apps.audit import registry
+from apps.hosts.models import Host
+from apps.hosts.virt import connection
+from apps.operations.services import OperationError, operation_queue
+from apps.storage.models import Secret, SecretUsage
+from apps.storage.virt import secrets as secret_virt
+from apps.storage.virt.secret_xml import SecretSpec
+
+registry.register("secret.define", "defined secret")
+registry.register("secret.set_value", "set the value of secret")
+registry.register("secret.delete", "deleted secret")
+
+VALUE_TTL = 300  # seconds a value waits in Redis for its worker before it is dropped
+VALUE_PREFIX = "kvmweb:secret-value:"
+CEPH_HINT = "A Ceph key is base64, like AQBm…=="
+MAX_LENGTH = 255
+MAX_VALUE_BYTES = 64 * 1024
+
+
+class SecretError(Exception):
+    """Input refused before anything was queued; the message is for the person who typed it."""
+
+
+# -- validation: the same rules for forms, API and commands ------------------------------------
+
+
+def _plain_text(text, what):
+    if "\x00" in text:
+        raise SecretError(f"The {what} cannot contain a NUL character.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise SecretError(f"The {what} cannot contain control characters.")
+    if len(text) > MAX_LENGTH:
+        raise SecretError(f"The {what} is at most {MAX_LENGTH} characters.")
+    return text
+
+
+def clean_usage(usage_type, usage_id):
+    """The usage id a secret is looked up by (a Ceph client, an iSCSI target, a volume path…)."""
+    if usage_type not in SecretUsage.values:
+        raise SecretError(f"Unknown usage type {usage_type!r}.")
+    usage_id = _plain_text((usage_id or "").strip(), "usage")
+    if not usage_id:
+        raise SecretError("The usage cannot be empty.")
+    if usage_type == SecretUsage.VOLUME and not usage_id.startswith("/"):
+        raise SecretError("A volume secret's usage is the encrypted volume's absolute path.")
+    return usage_id
+
+
+def clean_description(description):
+    return _plain_text((description or "").strip(), "description")
+
+
+@sensitive_variables("value", "raw", "text")
+def value_bytes(usage_type, value):
+    """What libvirt stores, as `virsh secret-set-value` would: a Ceph key is the base64 text
+    `ceph auth get-key` prints, decoded; a passphrase or CHAP password is its UTF-8 bytes."""
+    if not value:
+        raise SecretError("The value cannot be empty.")
+    if usage_type == SecretUsage.CEPH:
+        text = "".join(value.split())
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise SecretError(CEPH_HINT) from None
+        if not raw or base64.b64encode(raw).decode() != text:  # canonical only: no stray padding
+            raise SecretError(CEPH_HINT)
+    else:
+        raw = value.encode("utf-8")
+    if len(raw) > MAX_VALUE_BYTES:
+        raise SecretError("The value is too long.")
+    return raw
+
+
+# -- the value's one-way trip to the worker ----------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _redis(url):
+    return redis.Redis.from_url(url)
+
+
+@sensitive_variables("raw")
+def _stash_on_commit(raw):
+    """A fresh token for the value; the value is written to Redis only once the Operation is
+    committed (a rolled-back request leaves nothing behind), and before its task is sent, since
+    on_commit callbacks run in the order they were registered."""
+    token = tokens.token_urlsafe(32)
+    transaction.on_commit(lambda: _redis(settings.REDIS_URL).set(VALUE_PREFIX + token, raw, ex=VALUE_TTL))
+    return token
+
+
+@sensitive_variables("raw")
+def _claim(token):
+    raw = _redis(settings.REDIS_URL).getdel(VALUE_PREFIX + token)
+    if raw is None:
+        raise OperationError(
+            f"The value was not picked up within {VALUE_TTL // 60} minutes and has been discarded; set it again."
+        )
+    return raw
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+def secrets_visible(user, *, host_id=None, usage_type=None):
+    """Secrets the user may see (storage.view on their host, or globally), filtered in the query.
+    The RBD and iSCSI pool forms offer these."""
+    r = rights(user, "storage.view")
+    qs = Secret.objects.filter(present=True).select_related("host")
+    if host_id is not None:
+        qs = qs.filter(host_id=host_id)
+    if usage_type is not None:
+        qs = qs.filter(usage_type=usage_type)
+    return qs if r.everything else qs.filter(host_id__in=r.ids("host"))
+
+
+def hosts_for_secrets(user):
+    """Hosts on which the user may define secrets."""
+    r = rights(user, "secret.manage")
+    return Host.objects.all() if r.everything else Host.objects.filter(pk__in=r.ids("host"))
+
+
+# -- inventory ---------------------------------------------------------------------------------
+
+FIELDS = ("usage_type", "usage_id", "description")
+
+
+@transaction.atomic
+def secret_inventory_apply(*, host, uuid, info, has_value=None):
+    """Bring one secret's row in line with libvirt (info None: it is gone). `has_value` is what
+    the dashboard knows it just did; otherwise libvirt's answer, kept as tracked when libvirt
+    will not say (private secrets)."""
+    if info is None:
+        row = Secret.objects.select_for_update().filter(host=host, uuid=uuid).first()
+        if row is not None and row.present:
+            row.present = False
+            row.save(update_fields=["present", "updated_at"])
+        return row
+    if has_value is None:
+        has_value = info.value_set
+    defaults = {"has_value": bool(has_value), **{f: getattr(info, f) for f in FIELDS}}
+    row, created = Secret.objects.get_or_create(host=host, uuid=uuid, defaults=defaults)
+    if created:
+        return row
+    row = Secret.objects.select_for_update().get(pk=row.pk)
+    changed = [f for f in FIELDS if getattr(row, f) != getattr(info, f)]
+    for f in changed:
+        setattr(row, f, getattr(info, f))
+    if has_value is not None and row.has_value != has_value:
+        row.has_value = has_value
+        changed.append("has_value")
+    if changed or not row.present:
+        row.present = True
+        row.save(update_fields=[*changed, "present", "updated_at"])
+    return row
+
+
+def secret_inventory_sync(*, host, infos):
+    """The monitor's full pass; infos None means the host has no secret driver (test driver)."""
+    if infos is None:
+        return []
+    seen = {uuidlib.UUID(i.uuid): i for i in infos}
+    rows = {s.uuid: s for s in Secret.objects.filter(host=host)}
+    result = []
+    for key, info in seen.items():
+        row = rows.get(key)
+        stale = row is None or not row.present or any(getattr(row, f) != getattr(info, f) for f in FIELDS)
+        if stale or (info.value_set is not None and row.has_value != info.value_set):
+            row = secret_inventory_apply(host=host, uuid=str(key), info=info)
+        result.append(row)
+    for key, row in rows.items():
+        if row.present and key not in seen:
+            secret_inventory_apply(host=host, uuid=str(key), info=None)
+    return result
+
+
+# -- changes -----------------------------------------------------------------------------------
+
+
+class _NewSecret:
+    """The audit/operation target of a secret libvirt has not defined yet."""
+
+    def __init__(self, host, usage_type, usage_id):
+        self.host, self.name = host, f"{usage_type} {usage_id}"
+
+    def audit_target(self):
+        return {
+            "target_type": "secret",
+            "target_id": "",
+            "target_name": self.name,
+            "host_id": self.host.pk,
+            "host_name": self.host.name,
+        }
+
+
+@sensitive_variables("value", "raw")  # hidden from error reports
+def secret_define(*, actor, host, usage_type, usage_id, description="", value=None):
+    """Define a private, persistent secret, and set its value in the same operation if given."""
+    from apps.storage.tasks import secret_define_task
+
+    authorize(actor, "secret.manage", host)
+    usage_id = clean_usage(usage_type, usage_id)
+    params = {"usage_type": usage_type, "usage_id": usage_id, "description": clean_description(description)}
+    raw = value_bytes(usage_type, value) if value else None
+    if Secret.objects.filter(host=host, usage_type=usage_type, usage_id=usage_id, present=True).exists():
+        raise SecretError(
+            f"{host.name} already has a {usage_type} secret for {usage_id}; set its value instead of defining another."
+        )
+    params["value"] = "set" if raw else "not set"
+    with transaction.atomic():
+        if raw:
+            params["value_key"] = _stash_on_commit(raw)  # the audit scrubber masks *key* names
+        return operation_queue(
+            actor=actor,
+            kind="secret.define",
+            target=_NewSecret(host, usage_type, usage_id),
+            params=params,
+            task=secret_define_task,
+            queue=host.queue,
+        )
+
+
+@sensitive_variables("raw")
+def secret_define_execute(op):
+    p = op.params
+    raw = _claim(p["value_key"]) if p.get("value_key") else None  # claimed first: never left behind
+    host = Host.objects.get(pk=op.host_id)
+    if op.actor is not None:
+        authorize(op.actor, "secret.manage", host)
+    spec = SecretSpec(usage_type=p["usage_type"], usage_id=p["usage_id"], description=p["description"])
+    with connection.connected(host.uri) as conn:
+        uuid = secret_virt.define(conn, spec.to_xml())
+        if raw is not None:
+            try:
+                secret_virt.set_value(conn, uuid, raw)
+            except OperationError:
+                secret_virt.undefine_quietly(conn, uuid)
+                raise
+        info = secret_virt.secret_info(conn, uuid)
+    if info is None:
+        raise OperationError(f"Secret {uuid} was undefined on {host.name} while it was being defined.")
+    secret = secret_inventory_apply(host=host, uuid=uuid, info=info, has_value=raw is not None)
+    op.target_id = str(secret.pk)
+    op.save(update_fields=["target_id"])
+    return f"secret {secret} defined" + (", value set" if raw else "")
+
+
+@sensitive_variables("value", "raw")
+def secret_set_value(*, actor, secret, value):
+    from apps.storage.tasks import secret_set_value_task
+
+    authorize(actor, "secret.manage", secret)
+    raw = value_bytes(secret.usage_type, value)
+    with transaction.atomic():
+        token = _stash_on_commit(raw)
+        return operation_queue(
+            actor=actor,
+            kind="secret.set_value",
+            target=secret,
+            params={"value": "set", "value_key": token},
+            task=secret_set_value_task,
+            queue=secret.host.queue,
+        )
+
+
+@sensitive_variables("raw")
+def secret_set_value_execute(op):
+    raw = _claim(op.params["value_key"])
+    secret = Secret.objects.select_related("host").get(pk=int(op.target_id))
+    if op.actor is not None:
+        authorize(op.actor, "secret.manage", secret)
+    if not secret.present:
+        raise OperationError(f"Secret {secret} is no longer defined on {secret.host.name}.")
+    with connection.connected(secret.host.uri) as conn:
+        secret_virt.set_value(conn, str(secret.uuid), raw)
+    Secret.objects.filter(pk=secret.pk).update(has_value=True)
+    return f"value set for secret {secret}"
+
+
+def secret_delete(*, actor, secret):
+    from apps.storage.tasks import secret_delete_task
+
+    authorize(actor, "secret.manage", secret)
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind="secret.delete",
+            target=secret,
+            params={},
+            task=secret_delete_task,
+            queue=secret.host.queue,
+        )
+
+
+def secret_delete_execute(op):
+    secret = Secret.objects.select_related("host").get(pk=int(op.target_id))
+    if op.actor is not None:
+        authorize(op.actor, "secret.manage", secret)
+    with connection.connected(secret.host.uri) as conn:
+        secret_virt.undefine(conn, str(secret.uuid))
+    secret_inventory_apply(host=secret.host, uuid=str(secret.uuid), info=None)
+    return f"secret {secret} deleted"
