@@ -31,6 +31,5 @@ class LiveConsumer(WebsocketConsumer):
         return
 
     def live_event(self, event):
-        html = realtime.render_event(self.scope["user"], event)
-        if html:
+        for html in realtime.render_event(self.scope["user"], event):
             self.send(text_data=html)

@@ -41,11 +41,19 @@ def groups_for(user):
     return groups
 
 
+# Live templates put this between fragments that must reach the browser as separate messages:
+# htmx parses each message in one <template>, whose first tag fixes the parsing mode, so a table
+# row and a section holding a table cannot share a message without one of them being mangled.
+SPLIT = "<!-- kv:split -->"
+
+
 def render_event(user, event):
+    """The messages (HTML fragments with hx-swap-oob) this user gets for the event; [] if none."""
     renderer = _renderers.get(event.get("kind"))
     if renderer is None:
-        return ""
-    return renderer(user, event)
+        return []
+    html = renderer(user, event) or ""
+    return [part for part in (p.strip() for p in html.split(SPLIT)) if part]
 
 
 def host_group(host_id):

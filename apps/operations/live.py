@@ -2,7 +2,6 @@ from django.template.loader import render_to_string
 
 from apps.core import realtime
 
-from .models import Status
 from .selectors import operations_visible
 
 
@@ -11,4 +10,4 @@ def render_operation(user, event):
     op = operations_visible(user).filter(pk=event["id"]).first()
     if op is None:
         return ""
-    return render_to_string("operations/live_op.html", {"op": op, "new": op.status == Status.QUEUED})
+    return render_to_string("operations/live_op.html", {"op": op, "new": bool(event.get("new"))})

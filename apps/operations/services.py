@@ -7,7 +7,9 @@ audit record for the outcome, and a live update after commit.
 
 import logging
 from datetime import timedelta
+from functools import cache
 
+import redis
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -27,9 +29,16 @@ class OperationError(Exception):
     """Raised by executors for a refusal that should end the operation failed with this text."""
 
 
-def _publish(op):
+class OperationCancelled(OperationError):
+    """Raised by an executor that saw a cancel request (operation_cancel_requested) and stopped
+    cleanly: the operation ends cancelled, with this text as its error."""
+
+
+def _publish(op, *, new=False):
+    # "new" travels with the event: by the time it is rendered the worker may already have moved
+    # the operation on, and a page must still insert the row rather than update a missing one.
     if op.host_id is not None:
-        realtime.publish_on_commit(realtime.host_group(op.host_id), "operation", id=op.pk)
+        realtime.publish_on_commit(realtime.host_group(op.host_id), "operation", id=op.pk, new=new)
 
 
 def operation_queue(*, actor, kind, target, params, task, queue):
@@ -51,7 +60,7 @@ def operation_queue(*, actor, kind, target, params, task, queue):
         user_agent=ctx.user_agent,
     )
     record(kind, Outcome.REQUESTED, actor=actor, target=target, params=params, operation=op)
-    _publish(op)
+    _publish(op, new=True)
 
     def send():
         result = task.apply_async(args=[op.pk], queue=queue)
@@ -97,6 +106,9 @@ def operation_run(operation_id, execute):
     token = context.use(context.RequestContext(op.request_id, op.source_ip, op.user_agent))
     try:
         message = execute(op) or ""
+    except OperationCancelled as exc:
+        with transaction.atomic():
+            _finish(op, Status.CANCELLED, error=str(exc))
     except (OperationError, PermissionDenied) as exc:
         with transaction.atomic():
             _finish(op, Status.FAILED, error=str(exc))
@@ -115,13 +127,72 @@ def operation_run(operation_id, execute):
     return op
 
 
+def operation_progress(op, percent, message=""):
+    """Record how far running work has got and show it live (the panel and any page listening).
+
+    Executors call it as they advance (a transfer once per percent); it writes only progress and
+    message, since status belongs to operation_run. 100 is left for "succeeded".
+    """
+    op.progress = max(0, min(99, int(percent)))
+    fields = {"progress": op.progress}
+    if message:
+        op.message = fields["message"] = message[:500]
+    Operation.objects.filter(pk=op.pk, status=Status.RUNNING).update(**fields)
+    _publish(op)
+
+
+CANCEL_TTL = 24 * 3600  # a cancel flag outlives any run; Redis drops it afterwards
+
+
+@cache
+def _redis(url):
+    return redis.Redis.from_url(url)
+
+
+def _cancel_key(op_id):
+    return f"kvmweb:operation-cancel:{op_id}"
+
+
+def operation_cancel(*, actor, op):
+    """Ask for an operation to stop. The caller authorizes: it knows which right the work needs.
+
+    A queued operation ends cancelled at once (its task then finds it no longer queued). A running
+    one gets a flag in Redis (no schema change, and workers read it cheaply between steps) that its
+    executor checks with operation_cancel_requested and answers by cleaning up and raising
+    OperationCancelled. Work that cannot stop midway never looks, and simply finishes.
+    """
+    who = actor.get_username() if actor is not None and actor.is_authenticated else "the system"
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().get(pk=op.pk)
+        if op.status == Status.QUEUED:
+            _finish(op, Status.CANCELLED, error=f"Cancelled by {who} before it started.")
+            return op
+    if op.status == Status.RUNNING:
+        _redis(settings.REDIS_URL).set(_cancel_key(op.pk), who, ex=CANCEL_TTL)
+    return op
+
+
+def operation_cancel_requested(op):
+    """Who asked to cancel this running operation, or "" when nobody did."""
+    value = _redis(settings.REDIS_URL).get(_cancel_key(op.pk))
+    return value.decode() if value else ""
+
+
+def _within_own_limit(op, now):
+    """Long transfers declare their own limit (params["time_limit"], seconds) and are not stale
+    just because they outlast the default task limit."""
+    limit = op.params.get("time_limit") if isinstance(op.params, dict) else None
+    return bool(limit) and op.started_at >= now - timedelta(seconds=int(limit) + 60)
+
+
 def operations_reap_stale():
     """Fail operations no worker will finish: running past the hard time limit, or queued for
     an hour with nobody consuming the host's queue."""
     now = timezone.now()
     running_cutoff = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     queued_cutoff = now - timedelta(hours=1)
-    stale = list(Operation.objects.filter(status=Status.RUNNING, started_at__lt=running_cutoff)) + list(
+    running = Operation.objects.filter(status=Status.RUNNING, started_at__lt=running_cutoff)
+    stale = [op for op in running if not _within_own_limit(op, now)] + list(
         Operation.objects.filter(status=Status.QUEUED, created_at__lt=queued_cutoff)
     )
     for op in stale:

@@ -21,3 +21,14 @@ def sync_pools(host, conn):
 @monitor.on_event("pool")
 def pool_changed(host, conn, payload):
     pool_refresh_inventory(conn, host, payload["uuid"])
+
+
+@monitor.on_connect
+@monitor.on_tick(every=SLOW_TICK)
+def sync_secrets(host, conn):
+    """Secrets have no libvirt events: resync them with the pools. A host without a secret
+    driver (the test driver) lists None and is left alone rather than dropped."""
+    from .services.secrets import secret_inventory_sync
+    from .virt import secrets as secret_virt
+
+    secret_inventory_sync(host=host, infos=secret_virt.list_secrets(conn))

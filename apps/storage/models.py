@@ -4,11 +4,11 @@ from apps.hosts.models import Host
 
 
 class PoolState(models.TextChoices):
-    INACTIVE = "inactive"
-    BUILDING = "building"
+    INACTIVE = "inactive", "inactive"
+    BUILDING = "building", "building"
     RUNNING = "running", "active"
-    DEGRADED = "degraded"
-    INACCESSIBLE = "inaccessible"
+    DEGRADED = "degraded", "degraded"
+    INACCESSIBLE = "inaccessible", "inaccessible"
 
 
 class StoragePool(models.Model):
@@ -97,10 +97,10 @@ class StorageVolume(models.Model):
 
 
 class SecretUsage(models.TextChoices):
-    CEPH = "ceph"
-    ISCSI = "iscsi"
+    CEPH = "ceph", "Ceph"
+    ISCSI = "iscsi", "iSCSI"
     VOLUME = "volume", "volume (LUKS)"
-    TLS = "tls"
+    TLS = "tls", "TLS"
 
 
 class Secret(models.Model):

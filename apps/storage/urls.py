@@ -1,6 +1,6 @@
 """Storage routes, one list per views module so each part of storage keeps its own."""
 
-from .views import pools
+from .views import pool_create, pools, secrets, volumes
 
 app_name = "storage"
-urlpatterns = [*pools.urlpatterns]
+urlpatterns = [*pools.urlpatterns, *secrets.urlpatterns, *pool_create.urlpatterns, *volumes.urlpatterns]

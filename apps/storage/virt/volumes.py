@@ -49,3 +49,83 @@ def list_volumes(conn, pool_uuid) -> list[VolumeInfo]:
         except libvirt.libvirtError:
             continue
     return infos
+
+
+# -- changes: each takes the pool's UUID and the volume's name, the inventory's stable handles
+
+
+def _pool(conn, pool_uuid):
+    try:
+        return conn.storagePoolLookupByUUIDString(pool_uuid)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def lookup(conn, pool_uuid, name):
+    """The libvirt volume object (for the stream adapters); VirtError when it is not there."""
+    try:
+        return _pool(conn, pool_uuid).storageVolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def volume_info(conn, pool_uuid, name) -> VolumeInfo | None:
+    try:
+        return _info(_pool(conn, pool_uuid).storageVolLookupByName(name))
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return None
+        raise from_libvirt(exc) from None
+
+
+def create(conn, pool_uuid, xml, *, prealloc_metadata=False) -> VolumeInfo:
+    """createXML. prealloc_metadata is VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA: for qcow2 with
+    allocation == capacity libvirt then runs `qemu-img create -o preallocation=falloc` (the whole
+    size reserved on disk); without it qcow2 ignores allocation and stays sparse. libvirt refuses
+    the flag for raw (whose allocation alone decides) and for overlays with a backing store."""
+    flags = libvirt.VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA if prealloc_metadata else 0
+    try:
+        return _info(_pool(conn, pool_uuid).createXML(xml, flags))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def clone(conn, pool_uuid, source_name, xml) -> VolumeInfo:
+    """createXMLFrom: a full, independent copy (qcow2 backing chains are flattened)."""
+    pool = _pool(conn, pool_uuid)
+    try:
+        return _info(pool.createXMLFrom(xml, pool.storageVolLookupByName(source_name), 0))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def resize(conn, pool_uuid, name, capacity, *, shrink=False):
+    """Grow, or shrink only when asked (VIR_STORAGE_VOL_RESIZE_SHRINK): shrinking loses data."""
+    flags = libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK if shrink else 0
+    try:
+        lookup(conn, pool_uuid, name).resize(capacity, flags)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def wipe(conn, pool_uuid, name):
+    """Overwrite with zeros. libvirt wipes format headers too: a qcow2 volume comes back raw."""
+    try:
+        lookup(conn, pool_uuid, name).wipe(0)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def delete(conn, pool_uuid, name):
+    try:
+        lookup(conn, pool_uuid, name).delete(0)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def delete_quietly(conn, pool_uuid, name):
+    """Remove a volume a failed transfer left half written; never raises, it is cleanup."""
+    try:
+        conn.storagePoolLookupByUUIDString(pool_uuid).storageVolLookupByName(name).delete(0)
+    except libvirt.libvirtError:
+        pass
