@@ -1,8 +1,8 @@
 // Live updates arrive as out-of-band fragments over the htmx ws extension. Events are
-// notifications, not state: after a reconnect the page asks for its partials again
-// ("kv:resync"), since anything pushed while the socket was down is lost.
+// notifications, not state: whenever the socket opens the page asks for its partials again
+// ("kv:resync"), since anything pushed before it was open (between the page's render and the
+// first connect, or while it was down) is lost.
 (function () {
-  let connectedOnce = false;
   function setStatus(text, cls) {
     const el = document.getElementById("live-status");
     if (!el) return;
@@ -11,8 +11,7 @@
   }
   document.addEventListener("htmx:wsOpen", function () {
     setStatus("live", "success");
-    if (connectedOnce) htmx.trigger(document.body, "kv:resync");
-    connectedOnce = true;
+    htmx.trigger(document.body, "kv:resync");
   });
   document.addEventListener("htmx:wsClose", function () { setStatus("reconnecting", "warning"); });
   document.addEventListener("htmx:responseError", function (evt) {
