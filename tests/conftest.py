@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -9,9 +10,12 @@ import redis
 from django.conf import settings
 
 from apps.accounts.services import grant_add, user_create
+from apps.compute.virt import domains
+from apps.compute.virt.xml import Disk, Domain, Graphics
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from tests.helpers import TEST_URI, remove_created_domains, wait_for
+from apps.hosts.virt.errors import VirtError
+from tests.helpers import QEMU_URI, TEST_URI, remove_created_domains, unique, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -48,6 +52,44 @@ def test_driver():
 def _remove_test_domains():
     yield
     remove_created_domains()
+
+
+@pytest.fixture
+def qemu_conn():
+    """The real libvirtd's QEMU driver, or a skip that says why it is not here."""
+    try:
+        return connection.get(QEMU_URI)
+    except VirtError as exc:
+        pytest.skip(f"libvirtd's QEMU driver does not answer here: {exc}")
+
+
+IMAGES = "/var/lib/libvirt/images"
+
+
+@pytest.fixture(params=["kvm", "qemu"], ids=["kvm", "tcg"])
+def tiny_domain(request, qemu_conn):
+    """A tiny real QEMU domain (96 MiB, ACPI, a 64 MiB qcow2, VNC on 127.0.0.1), under KVM where
+    /dev/kvm works and under TCG always; removed afterwards."""
+    virt_type = request.param
+    if virt_type == "kvm" and domains.best_virt_type(qemu_conn) != "kvm":
+        pytest.skip("KVM is not usable on this host; the TCG run covers it")
+    name = unique("kvmweb-test")
+    image = f"{IMAGES}/{name}.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", image, "64M"], check=True)
+    spec = Domain(
+        name=name,
+        memory_mib=96,
+        vcpus=1,
+        domain_type=virt_type,
+        uuid=str(uuid.uuid4()),
+        acpi=True,
+        disks=[Disk(source=image)],
+        graphics=[Graphics(type="vnc", listen="127.0.0.1")],
+    )
+    dom_uuid = domains.define(qemu_conn, spec.to_xml())
+    yield name, dom_uuid
+    domains.undefine(qemu_conn, dom_uuid)
+    subprocess.run(["rm", "-f", image], check=False)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from apps.compute.virt.xml import Disk, Domain
 from apps.hosts.virt import connection
 
 TEST_URI = "test+unix:///default"
+QEMU_URI = "qemu:///system"
 # Domains a test defined on the shared test driver; conftest removes them after each test so a
 # demo running on the same libvirtd does not fill up with test leftovers.
 created_domains: list[str] = []

@@ -13,15 +13,14 @@ from apps.compute.virt import domains
 from apps.hosts.services import host_create
 from apps.storage.models import StoragePool
 from apps.storage.virt import pools
-from tests.helpers import unique, wait_for
-from tests.real.conftest import QEMU_URI, qemu_conn, tiny_domain  # noqa: F401  (fixtures)
+from tests.helpers import QEMU_URI, unique, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 MiB = 1 << 20
 
 
 @pytest.fixture
-def local_host(stack, qemu_conn, tiny_domain):  # noqa: F811
+def local_host(stack, qemu_conn, tiny_domain):
     name, dom_uuid = tiny_domain
     domains.power(qemu_conn, dom_uuid, "start")
     host = host_create(actor=None, name="local", uri=QEMU_URI)

@@ -12,8 +12,7 @@ from apps.operations.models import Operation
 from apps.storage.models import StoragePool
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
-from tests.helpers import unique, wait_for
-from tests.real.conftest import QEMU_URI
+from tests.helpers import QEMU_URI, unique, wait_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 

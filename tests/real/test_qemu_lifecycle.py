@@ -9,8 +9,7 @@ from apps.compute import services
 from apps.compute.models import VirtualMachine
 from apps.hosts.services import host_create
 from apps.operations.models import Operation
-from tests.helpers import wait_for
-from tests.real.conftest import QEMU_URI
+from tests.helpers import QEMU_URI, wait_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 
