@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from apps.core.xml import sub as _sub
+
 # Every pool type libvirt still has a backend for (sheepdog was removed in libvirt 8.8).
 POOL_TYPES = (
     "dir",
@@ -29,13 +31,6 @@ POOL_TYPES = (
 )
 # Network pools libvirt reaches without a local path: they must not carry a <target>.
 NO_TARGET = ("rbd", "gluster", "iscsi-direct")
-
-
-def _sub(parent, tag, text=None, **attrs):
-    el = etree.SubElement(parent, tag, {k: str(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = str(text)
-    return el
 
 
 @dataclass

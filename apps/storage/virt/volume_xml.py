@@ -8,14 +8,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from apps.core.xml import sub as _sub
+
 FORMATS = ("raw", "qcow2")
-
-
-def _sub(parent, tag, text=None, **attrs):
-    el = etree.SubElement(parent, tag, {k: str(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        el.text = str(text)
-    return el
 
 
 @dataclass
