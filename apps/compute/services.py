@@ -1,14 +1,13 @@
 """Every change to a VM goes through here: views, commands and tasks call these, nothing else
 writes VMs or calls the compute adapters for a change."""
 
-import uuid as uuidlib
-
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from apps.accounts.authz import authorize
 from apps.audit import registry
 from apps.core import realtime
+from apps.core.inventory import mirror_apply, mirror_sync
 from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_queue
 
@@ -69,49 +68,20 @@ def _publish(vm, change):
     realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change=change)
 
 
-@transaction.atomic
 def vm_inventory_apply(*, host, uuid, info):
-    """Bring one VM's row in line with what libvirt says (info None: the domain is gone).
-
-    The monitor and workers both call this for the same domain, so creation tolerates a
-    concurrent insert and updates lock the row.
-    """
-    if info is None:
-        vm = VirtualMachine.objects.select_for_update().filter(host=host, uuid=uuid).first()
-        if vm is not None and vm.present:
-            vm.present = False
-            vm.save(update_fields=["present", "updated_at"])
-            _publish(vm, "deleted")
-        return vm
-    vm, created = VirtualMachine.objects.get_or_create(
-        host=host, uuid=uuid, defaults={f: getattr(info, f) for f in FIELDS}
-    )
-    if created:
-        _publish(vm, "created")
-        return vm
-    vm = VirtualMachine.objects.select_for_update().get(pk=vm.pk)
-    changed = [f for f in FIELDS if getattr(vm, f) != getattr(info, f)]
-    revived = not vm.present
-    if changed or revived:
-        for f in changed:
-            setattr(vm, f, getattr(info, f))
-        vm.present = True
-        vm.save(update_fields=[*changed, "present", "updated_at"])
-        _publish(vm, "created" if revived else "updated")
-    return vm
+    """Bring one VM's row in line with what libvirt says (info None: the domain is gone)."""
+    return mirror_apply(VirtualMachine, host=host, uuid=uuid, info=info, fields=FIELDS, publish=_publish)
 
 
 def vm_inventory_sync(*, host, infos):
     """Reconcile the host's whole inventory with one bulk listing; touches only what changed."""
-    seen = {uuidlib.UUID(i.uuid): i for i in infos}
-    rows = {vm.uuid: vm for vm in VirtualMachine.objects.filter(host=host)}
-    for key, info in seen.items():
-        vm = rows.get(key)
-        if vm is None or not vm.present or any(getattr(vm, f) != getattr(info, f) for f in FIELDS):
-            vm_inventory_apply(host=host, uuid=str(key), info=info)
-    for key, vm in rows.items():
-        if vm.present and key not in seen:
-            vm_inventory_apply(host=host, uuid=str(key), info=None)
+    return mirror_sync(
+        VirtualMachine,
+        host=host,
+        infos=infos,
+        fields=FIELDS,
+        apply=lambda uuid, info: vm_inventory_apply(host=host, uuid=uuid, info=info),
+    )
 
 
 # -- disks ----------------------------------------------------------------------------------------

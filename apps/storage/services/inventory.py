@@ -1,10 +1,9 @@
 """The storage inventory: written by the monitor and after every storage operation."""
 
-import uuid as uuidlib
-
 from django.db import transaction
 
 from apps.core import realtime
+from apps.core.inventory import mirror_apply, mirror_sync
 from apps.storage.models import StoragePool, StorageVolume
 
 POOL_FIELDS = (
@@ -25,48 +24,27 @@ def _publish(pool, change):
     realtime.publish_on_commit(realtime.host_group(pool.host_id), "pool", id=pool.pk, change=change)
 
 
-@transaction.atomic
 def pool_inventory_apply(*, host, uuid, info):
-    """Bring one pool's row in line with libvirt (info None: the pool is gone)."""
-    if info is None:
-        pool = StoragePool.objects.select_for_update().filter(host=host, uuid=uuid).first()
-        if pool is not None and pool.present:
-            pool.present = False
-            pool.save(update_fields=["present", "updated_at"])
-            pool.volumes.all().delete()
-            _publish(pool, "deleted")
-        return pool
-    pool, created = StoragePool.objects.get_or_create(
-        host=host, uuid=uuid, defaults={f: getattr(info, f) for f in POOL_FIELDS}
+    """Bring one pool's row in line with libvirt (info None: the pool is gone, and its volumes)."""
+    return mirror_apply(
+        StoragePool,
+        host=host,
+        uuid=uuid,
+        info=info,
+        fields=POOL_FIELDS,
+        publish=_publish,
+        on_gone=lambda pool: pool.volumes.all().delete(),
     )
-    if created:
-        _publish(pool, "created")
-        return pool
-    pool = StoragePool.objects.select_for_update().get(pk=pool.pk)
-    changed = [f for f in POOL_FIELDS if getattr(pool, f) != getattr(info, f)]
-    if changed or not pool.present:
-        for f in changed:
-            setattr(pool, f, getattr(info, f))
-        revived = not pool.present
-        pool.present = True
-        pool.save(update_fields=[*changed, "present", "updated_at"])
-        _publish(pool, "created" if revived else "updated")
-    return pool
 
 
 def pool_inventory_sync(*, host, infos):
-    seen = {uuidlib.UUID(i.uuid): i for i in infos}
-    rows = {p.uuid: p for p in StoragePool.objects.filter(host=host)}
-    pools = []
-    for key, info in seen.items():
-        pool = rows.get(key)
-        if pool is None or not pool.present or any(getattr(pool, f) != getattr(info, f) for f in POOL_FIELDS):
-            pool = pool_inventory_apply(host=host, uuid=str(key), info=info)
-        pools.append(pool)
-    for key, pool in rows.items():
-        if pool.present and key not in seen:
-            pool_inventory_apply(host=host, uuid=str(key), info=None)
-    return pools
+    return mirror_sync(
+        StoragePool,
+        host=host,
+        infos=infos,
+        fields=POOL_FIELDS,
+        apply=lambda uuid, info: pool_inventory_apply(host=host, uuid=uuid, info=info),
+    )
 
 
 @transaction.atomic
