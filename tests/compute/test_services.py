@@ -79,3 +79,19 @@ def test_inventory_keeps_a_vm_removed_outside(demo_host):
     vm.refresh_from_db()
     assert vm.present is False
     assert VirtualMachine.objects.filter(pk=vm.pk).exists()
+
+
+def test_a_change_kvmweb_made_is_not_recorded_as_an_outside_change(
+    demo_host, operator, test_driver, django_capture_on_commit_callbacks
+):
+    vm = make_vm(demo_host)
+    with django_capture_on_commit_callbacks(execute=False):
+        op = services.vm_power(actor=operator, vm=vm, action="start")
+    VirtualMachine.objects.filter(pk=vm.pk).update(state="shutoff")  # as if the monitor saw it first
+    operation_run(op.pk, services.vm_power_execute)
+    from apps.compute.virt import domains
+
+    services.vm_inventory_apply(
+        host=demo_host, uuid=str(vm.uuid), info=domains.domain_info(test_driver, str(vm.uuid)), detected=True
+    )
+    assert not AuditEvent.objects.filter(outcome="detected", target_name=vm.name).exists()

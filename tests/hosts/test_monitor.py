@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from apps.audit.models import AuditEvent
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.models import Host
@@ -92,7 +93,9 @@ def test_host_comes_up_with_its_facts(monitor):
 
 
 def test_outside_changes_reach_the_inventory(monitor, test_driver):
-    host_create(actor=None, name="demo", uri=TEST_URI)
+    host = host_create(actor=None, name="demo", uri=TEST_URI)
+    # Let the monitor discover the host first: what it finds then is inventory, not a change.
+    wait_for(lambda: VirtualMachine.objects.filter(host=host).exists(), message="first discovery")
     name = unique()
     dom_uuid = define_test_domain(name)
     wait_for(lambda: vm_row(name), message="defined domain in inventory")
@@ -103,6 +106,15 @@ def test_outside_changes_reach_the_inventory(monitor, test_driver):
     wait_for(lambda: vm_row(name).state == "paused", message="paused")
     domains.undefine(test_driver, dom_uuid)
     wait_for(lambda: not vm_row(name).present, message="marked removed")
+    detected = list(
+        AuditEvent.objects.filter(target_name=name, outcome="detected").order_by("id").values_list("action", "params")
+    )
+    assert detected == [
+        ("vm.found", {"state": "shutoff"}),
+        ("vm.state_outside", {"from": "shutoff", "to": "running"}),
+        ("vm.state_outside", {"from": "running", "to": "paused"}),
+        ("vm.removed_outside", {}),
+    ]
 
 
 def test_unreachable_host_is_down_with_the_reason(monitor):
