@@ -100,6 +100,8 @@ MATRIX = {
         row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD),
     ),
     "hosts:host_list": ("get", lambda o: {}, EVERYONE),
+    # vm_user's grant is scoped to one VM and carries no host.view.
+    "hosts:host_detail": ("get", lambda o: {"pk": o["vm"].host_id}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
     "operations:panel": ("get", lambda o: {}, EVERYONE),
     "audit:event_list": ("get", lambda o: {}, EVERYONE),
     "audit:export_csv": ("get", lambda o: {}, EVERYONE),

@@ -1,0 +1,205 @@
+"""What a host can run, from libvirt's capabilities and domain capabilities XML.
+
+Every field is optional in practice: the test driver reports no CPU model, no topology attribute
+and no domain capabilities at all, remote hosts of older libvirt omit <iommu>. Parsing therefore
+never fails on a missing element; it leaves the field empty and the page says "—".
+"""
+
+from dataclasses import dataclass, field, replace
+
+import libvirt
+from lxml import etree
+
+from .errors import from_libvirt
+
+# Preference when choosing which domain type to ask domain capabilities for.
+_DOMAIN_TYPE_ORDER = ("kvm", "qemu", "test")
+
+
+@dataclass(frozen=True)
+class NumaCell:
+    id: int
+    memory_kib: int | None
+    cpus: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GuestArch:
+    os_type: str
+    arch: str
+    wordsize: int | None
+    emulator: str
+    machines: tuple[str, ...]
+    domain_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HostCapabilities:
+    arch: str = ""
+    cpu_model: str = ""
+    cpu_vendor: str = ""
+    sockets: int | None = None
+    dies: int | None = None
+    cores: int | None = None
+    threads: int | None = None
+    iommu_support: bool | None = None  # None: libvirt did not say
+    numa_cells: tuple[NumaCell, ...] = ()
+    guests: tuple[GuestArch, ...] = ()
+    secmodels: tuple[str, ...] = ()
+    node_devices: int | None = None  # None: the driver could not count them
+
+    @property
+    def domain_types(self):
+        return sorted({t for g in self.guests for t in g.domain_types})
+
+    @property
+    def has_kvm(self):
+        return "kvm" in self.domain_types
+
+    def best_domain_type(self):
+        types = self.domain_types
+        return next((t for t in _DOMAIN_TYPE_ORDER if t in types), types[0] if types else "")
+
+    @property
+    def cpu_total(self):
+        return sum(len(c.cpus) for c in self.numa_cells)
+
+
+@dataclass(frozen=True)
+class DomainCapabilities:
+    arch: str = ""
+    domain_type: str = ""
+    machine: str = ""
+    emulator: str = ""
+    max_vcpus: int | None = None
+    firmware: tuple[str, ...] = ()  # os firmware auto-selection values, e.g. ("efi",)
+    loaders: tuple[str, ...] = ()  # firmware loader paths (OVMF_CODE …)
+    secure_boot: bool = False
+    cpu_modes: tuple[str, ...] = ()  # modes the hypervisor supports: host-passthrough, host-model, …
+    cpu_models: tuple[str, ...] = field(default=(), repr=False)  # usable named models for custom mode
+
+    @property
+    def uefi(self):
+        return "efi" in self.firmware or any("OVMF" in p or "AAVMF" in p or "edk2" in p for p in self.loaders)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(node, path):
+    found = node.find(path)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _kib(node):
+    """A <memory unit='…'> value in KiB."""
+    if node is None:
+        return None
+    value = _int((node.text or "").strip())
+    if value is None:
+        return None
+    factor = {"b": 1 / 1024, "bytes": 1 / 1024, "kib": 1, "k": 1, "mib": 1024, "m": 1024, "gib": 1 << 20, "g": 1 << 20}
+    return int(value * factor.get(node.get("unit", "KiB").lower(), 1))
+
+
+def parse_capabilities(xml) -> HostCapabilities:
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    cpu = root.find("host/cpu")
+    topology = cpu.find("topology") if cpu is not None else None
+    iommu = root.find("host/iommu")
+    cells = tuple(
+        NumaCell(
+            id=_int(cell.get("id")) or 0,
+            memory_kib=_kib(cell.find("memory")),
+            cpus=tuple(i for i in (_int(c.get("id")) for c in cell.findall("cpus/cpu")) if i is not None),
+        )
+        for cell in root.findall("host/topology/cells/cell")
+    )
+    guests = tuple(
+        GuestArch(
+            os_type=_text(guest, "os_type"),
+            arch=arch.get("name", ""),
+            wordsize=_int(_text(arch, "wordsize")),
+            emulator=_text(arch, "emulator"),
+            machines=tuple(dict.fromkeys((m.text or "").strip() for m in arch.findall("machine") if m.text)),
+            domain_types=tuple(dict.fromkeys(d.get("type", "") for d in arch.findall("domain") if d.get("type"))),
+        )
+        for guest in root.findall("guest")
+        for arch in guest.findall("arch")
+    )
+    return HostCapabilities(
+        arch=_text(cpu, "arch") if cpu is not None else "",
+        cpu_model=_text(cpu, "model") if cpu is not None else "",
+        cpu_vendor=_text(cpu, "vendor") if cpu is not None else "",
+        sockets=_int(topology.get("sockets")) if topology is not None else None,
+        dies=_int(topology.get("dies")) if topology is not None else None,
+        cores=_int(topology.get("cores")) if topology is not None else None,
+        threads=_int(topology.get("threads")) if topology is not None else None,
+        iommu_support={"yes": True, "no": False}.get(iommu.get("support")) if iommu is not None else None,
+        numa_cells=cells,
+        guests=guests,
+        secmodels=tuple(m for m in (_text(s, "model") for s in root.findall("host/secmodel")) if m),
+    )
+
+
+def parse_domain_capabilities(xml) -> DomainCapabilities:
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    os_node = root.find("os")
+    firmware = os_node.findall("enum[@name='firmware']/value") if os_node is not None else []
+    loader = os_node.find("loader") if os_node is not None else None
+    loaders = [v.text.strip() for v in loader.findall("value") if v.text] if loader is not None else []
+    secure = [v.text for v in loader.findall("enum[@name='secure']/value")] if loader is not None else []
+    modes = [m for m in root.findall("cpu/mode") if m.get("supported") == "yes"]
+    custom = root.find("cpu/mode[@name='custom']")
+    models = (
+        [m.text.strip() for m in custom.findall("model") if m.text and m.get("usable") == "yes"]
+        if custom is not None and custom.get("supported") == "yes"
+        else []
+    )
+    vcpu = root.find("vcpu")
+    return DomainCapabilities(
+        arch=_text(root, "arch"),
+        domain_type=_text(root, "domain"),
+        machine=_text(root, "machine"),
+        emulator=_text(root, "path"),
+        max_vcpus=_int(vcpu.get("max")) if vcpu is not None else None,
+        firmware=tuple(v.text.strip() for v in firmware if v.text),
+        loaders=tuple(loaders),
+        secure_boot="yes" in secure,
+        cpu_modes=tuple(m.get("name", "") for m in modes),
+        cpu_models=tuple(models),
+    )
+
+
+def host_capabilities(conn) -> HostCapabilities:
+    """One adapter call for the page's capabilities section (plus the cheap node device count)."""
+    try:
+        caps = parse_capabilities(conn.getCapabilities())
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    try:
+        count = conn.numOfDevices(None, 0)
+    except libvirt.libvirtError:
+        count = None  # node devices are a separate driver; a host without it still has capabilities
+    return replace(caps, node_devices=count)
+
+
+def domain_capabilities(conn, arch=None, virttype=None) -> DomainCapabilities | None:
+    """Domain capabilities for one arch and domain type, or None when the driver has none (test driver).
+
+    Without arch / virttype the host's own arch and its best domain type (kvm, then qemu) are asked for.
+    """
+    try:
+        if not arch or not virttype:
+            caps = parse_capabilities(conn.getCapabilities())
+            arch = arch or caps.arch or None
+            virttype = virttype or caps.best_domain_type() or None
+        return parse_domain_capabilities(conn.getDomainCapabilities(None, arch, None, virttype, 0))
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+            return None
+        raise from_libvirt(exc) from None
