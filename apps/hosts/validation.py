@@ -74,9 +74,9 @@ def check_hardware_virtualization(root="/"):
 
 def check_dev_kvm(root="/", hardware=None):
     name = "/dev/kvm present and usable"
-    if hardware is not None and hardware.status != PASS:
-        return CheckResult(name, SKIP, "Not checked: without hardware virtualization there is no /dev/kvm.")
     path = _path(root, "/dev/kvm")
+    if hardware is not None and hardware.status != PASS and not path.exists():
+        return CheckResult(name, SKIP, "Not checked: without hardware virtualization there is no /dev/kvm.")
     if not path.exists():
         return CheckResult(
             name,
@@ -196,9 +196,16 @@ def check_iommu(root="/"):
 
 def validate_local(root="/"):
     hardware = check_hardware_virtualization(root)
+    kvm = check_dev_kvm(root, hardware)
+    if hardware.status != PASS and kvm.status == PASS:
+        # Some hypervisors hide vmx/svm from a guest's cpuinfo yet pass KVM through: a working
+        # /dev/kvm is the stronger evidence.
+        hardware = CheckResult(
+            hardware.name, PASS, "/proc/cpuinfo shows no vmx or svm flag, but /dev/kvm works: KVM is available."
+        )
     return [
         hardware,
-        check_dev_kvm(root, hardware),
+        kvm,
         check_vhost_net(root),
         check_tun(root),
         *check_cgroups(root),

@@ -45,6 +45,16 @@ def test_dev_kvm_skipped_without_hardware_virtualization(tmp_path):
     assert v.check_dev_kvm(tmp_path, v.CheckResult("hw", v.WARN, "")).status == v.SKIP
 
 
+def test_a_working_dev_kvm_outweighs_a_cpuinfo_that_hides_vmx(tmp_path):
+    """Some hypervisors pass KVM through to a guest without showing vmx/svm in its cpuinfo."""
+    _write(tmp_path, "proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu sse2 hypervisor\n")
+    _write(tmp_path, "dev/kvm")
+    results = by_name(v.validate_local(tmp_path))
+    assert results["/dev/kvm present and usable"].status == v.PASS
+    assert results["Hardware virtualization"].status == v.PASS
+    assert "/dev/kvm works" in results["Hardware virtualization"].explanation
+
+
 def test_vhost_net_and_tun(tmp_path):
     assert v.check_vhost_net(tmp_path).status == v.WARN
     assert v.check_tun(tmp_path).status == v.FAIL
