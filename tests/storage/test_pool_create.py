@@ -341,7 +341,7 @@ def test_types_without_a_build_step_never_build(client, demo_host, operator, dja
     ("xml", "message"),
     [
         ("<pool type='dir'><name>x</name>", "not well-formed XML"),
-        ("<domain type='kvm'><name>x</name></domain>", "root element must be &lt;pool&gt;"),
+        ("<domain type='kvm'><name>x</name></domain>", "root element must be pool"),
         ("<pool type='sheepdog'><name>x</name></pool>", "Unknown pool type sheepdog"),
         ("<pool type='dir'><name>-x</name><target><path>/srv/x</path></target></pool>", "cannot start with"),
         ("<pool type='dir'><name>x</name><target><path>/etc/x</path></target></pool>", "must be inside one of"),

@@ -294,7 +294,7 @@ def test_names_with_markup_are_escaped_not_interpreted():
     [
         ("<pool type='dir'><name>x</name>", "not well-formed"),
         ("", "not well-formed"),
-        ("<domain type='kvm'><name>x</name></domain>", "root element must be <pool>"),
+        ("<domain type='kvm'><name>x</name></domain>", "root element must be pool"),
         ("<pool><name>x</name></pool>", "needs a type"),
         ("<pool type='dir'><target><path>/srv/x</path></target></pool>", "needs a <name>"),
         ('<!DOCTYPE pool [<!ENTITY e "x">]><pool type="dir"><name>&e;</name></pool>', "DOCTYPE"),

@@ -217,7 +217,7 @@ def parse_pool(text):
         raise PoolXMLError("DOCTYPE declarations are not accepted in pool XML.")
     root = tree.getroot()
     if not isinstance(root.tag, str) or root.tag != "pool":
-        raise PoolXMLError(f"The root element must be <pool>, not <{root.tag}>.")
+        raise PoolXMLError(f"The root element must be pool, not {root.tag}.")
     if not root.get("type"):
         raise PoolXMLError('The <pool> element needs a type attribute, e.g. type="dir".')
     if not (root.findtext("name") or "").strip():

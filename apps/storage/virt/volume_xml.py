@@ -9,26 +9,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from apps.core.xml import sub as _sub
+from apps.storage.virt.pool_xml import Permissions  # the same <permissions> element for pools and volumes
 
 FORMATS = ("raw", "qcow2")
-
-
-@dataclass
-class Permissions:
-    """The target file's mode, owner, group and SELinux label, as in `<target><permissions>`."""
-
-    mode: str | None = None  # octal, e.g. "0644"
-    owner: int | None = None
-    group: int | None = None
-    label: str | None = None
-
-    def to_element(self):
-        el = etree.Element("permissions")
-        for tag in ("mode", "owner", "group", "label"):
-            value = getattr(self, tag)
-            if value is not None and value != "":
-                _sub(el, tag, value)
-        return el
 
 
 @dataclass
