@@ -177,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {"task": "operations.reap_stale", "schedule": 60.0},
 }
 
+# Where dir/fs/netfs pools may put their target (a form error outside them), and the largest upload.
+KVMWEB_POOL_PATH_PREFIXES = os.environ.get("KVMWEB_POOL_PATH_PREFIXES", "/var/lib/libvirt/,/srv/,/mnt/,/data/").split(",")
+KVMWEB_UPLOAD_MAX_BYTES = int(os.environ.get("KVMWEB_UPLOAD_MAX_BYTES", 64 * 1024**3))
+
 KVMWEB_DEMO_NODE = os.environ.get("KVMWEB_DEMO_NODE", str(BASE_DIR / "apps/hosts/demo/node.xml"))
 # The monitor's tick: one bulk stats call per host, and the reconnect backoff ceiling.
 KVMWEB_MONITOR_TICK = float(os.environ.get("KVMWEB_MONITOR_TICK", 2.0))
