@@ -49,7 +49,13 @@ def pool_inventory_sync(*, host, infos):
 
 @transaction.atomic
 def volume_inventory_sync(*, pool, infos):
-    """Replace what changed in the pool's volume list; publish once if anything did."""
+    """Replace what changed in the pool's volume list; publish once if anything did.
+
+    The monitor and a worker finishing a volume operation can sync the same pool at once: the
+    pool row's lock makes the second wait and then read what the first wrote, instead of both
+    inserting the same new volume.
+    """
+    StoragePool.objects.select_for_update().filter(pk=pool.pk).first()
     rows = {v.name: v for v in pool.volumes.all()}
     seen = {i.name: i for i in infos}
     changed = False
