@@ -6,7 +6,7 @@ from apps.accounts.authz import may
 from apps.core import realtime
 
 from .models import VirtualMachine
-from .selectors import host_ids_with_visible_vms
+from .selectors import host_ids_with_visible_vms, vm_rights
 
 
 @realtime.register_groups
@@ -24,6 +24,6 @@ def render_vm(user, event):
     vm = VirtualMachine.objects.select_related("host").filter(pk=event["id"]).first()
     if vm is None or not may(user, "vm.view", vm):
         return ""
-    vm.can_power = may(user, "vm.power", vm)
+    vm_rights(user, vm)
     context = {"vm": vm, "oob": True, "change": event.get("change")}
     return render_to_string("compute/live_vm.html", context)

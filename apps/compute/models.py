@@ -31,6 +31,16 @@ class VirtualMachine(models.Model):
     memory_kib = models.BigIntegerField(default=0)
     max_memory_kib = models.BigIntegerField(default=0)
     persistent = models.BooleanField(default=True)
+    # Why the VM is in its state, as libvirt says it ("booted", "destroyed", "crashed" …), and since
+    # when (the monitor sets it when it sees the state change): the overview's uptime.
+    state_reason = models.CharField(max_length=32, blank=True)
+    state_since = models.DateTimeField(null=True, blank=True)
+    autostart = models.BooleanField(default=False)
+    # From the domain XML: <title>, <description>, and the libosinfo id in <metadata> as virt-install
+    # writes it (http://libosinfo.org/xmlns/libvirt/domain/1.0).
+    title = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    os_variant = models.CharField(max_length=255, blank=True)
     # The team a VM belongs to: set when the dashboard creates it; VMs found on a host have none
     # until an administrator assigns one. Team quotas count these.
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="vms")

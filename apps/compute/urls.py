@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import views, views_disks
+from .views import create, detail, disks, lifecycle, listing, nics, overview, power, process, settings, snapshots, xml
 
 app_name = "compute"
 urlpatterns = [
-    path("", views.vm_list, name="vm_list"),
-    path("<int:pk>/", views.vm_detail, name="vm_detail"),
-    path("<int:pk>/disks/", views_disks.vm_disks, name="vm_disks"),
-    path("<int:pk>/disks/attach/", views_disks.vm_disk_attach, name="vm_disk_attach"),
-    path("<int:pk>/disks/<str:target>/detach/", views_disks.vm_disk_detach, name="vm_disk_detach"),
-    path("<int:pk>/<slug:action>/", views.vm_power, name="vm_power"),
+    path("", listing.vm_list, name="vm_list"),
+    path("<int:pk>/", detail.vm_detail, name="vm_detail"),
 ]
+# Each area owns its routes. Power comes last: its "<pk>/<action>/" would swallow the others.
+for area in (listing, create, overview, disks, nics, snapshots, settings, xml, process, lifecycle):
+    urlpatterns += getattr(area, "urlpatterns", [])
+urlpatterns.append(path("<int:pk>/<slug:action>/", power.vm_power, name="vm_power"))

@@ -19,4 +19,20 @@
     const msg = xhr.status === 403 ? "You are not allowed to do that." : "Request failed (" + xhr.status + ").";
     window.alert(msg);
   });
+  // The VM page's tab bar: the chosen tab is marked here; htmx loads it and pushes ?tab= to history.
+  document.addEventListener("click", function (evt) {
+    const link = evt.target.closest("#vm-tabs a[data-tab]");
+    if (!link) return;
+    link.closest("#vm-tabs").querySelectorAll("a.nav-link").forEach(function (a) {
+      a.classList.toggle("active", a === link);
+    });
+  });
+  // A VM changed (pushed as a marker into #vm-signal-PK): the open tab of that VM re-reads itself.
+  document.addEventListener("htmx:load", function (evt) {
+    const marker = evt.target;
+    if (!marker.classList || !marker.classList.contains("kv-vm-changed")) return;
+    document.querySelectorAll('.vm-tab[data-vm="' + marker.dataset.vm + '"]').forEach(function (tab) {
+      htmx.trigger(tab, "kv:refresh");
+    });
+  });
 })();

@@ -10,98 +10,39 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.accounts.services import grant_add, role_create, team_create, user_create
 from kvmweb.routing import websocket_urlpatterns
+from tests.accounts import (
+    matrix_compute,
+    matrix_create,
+    matrix_devices,
+    matrix_hosts,
+    matrix_lifecycle,
+    matrix_overview,
+    matrix_state,
+)
+from tests.accounts.matrix_common import (
+    ADMIN_ONLY_GET,
+    ADMIN_ONLY_POST,
+    BAD,
+    EVERYONE,
+    FORBIDDEN,
+    LOGIN,
+    NO_CONTENT,
+    OK,
+    REDIRECT,
+    _pool,
+    _secret,
+    _transfer,
+    _volume,
+    row,
+)
 from tests.conftest import PASSWORD
 from tests.helpers import make_vm
-
-ROLES = ["anonymous", "viewer", "vm_user", "operator", "admin"]
-LOGIN = "login"  # a redirect to the login page
-OK, FORBIDDEN, NO_CONTENT, REDIRECT, BAD = 200, 403, 204, 302, 400
-
-
-def row(anonymous, viewer, vm_user, operator, admin):
-    return dict(zip(ROLES, [anonymous, viewer, vm_user, operator, admin], strict=True))
-
-
-ADMIN_ONLY_GET = row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
-ADMIN_ONLY_POST = row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, REDIRECT)
-EVERYONE = row(LOGIN, OK, OK, OK, OK)
-
-
-def _pool(o):
-    """A pool inventory row on the world's host (its actions are queued, never run, here)."""
-    from apps.storage.models import StoragePool
-
-    return StoragePool.objects.get_or_create(
-        host=o["vm"].host,
-        uuid="5ec0e7a5-0000-4000-8000-0000000000aa",
-        defaults={"name": "matrix-pool", "pool_type": "dir", "state": "running"},
-    )[0]
-
-
-def _secret(o):
-    """A secret inventory row on the world's host, for the secret routes (no libvirt needed)."""
-    from apps.storage.models import Secret
-
-    return Secret.objects.get_or_create(
-        host=o["vm"].host,
-        uuid="5ec0e7a5-0000-4000-8000-000000000001",
-        defaults={"usage_type": "ceph", "usage_id": "client.matrix"},
-    )[0]
-
-
-def _volume(o):
-    """A volume inventory row in the matrix pool (its actions are queued, never run, here)."""
-    from apps.storage.models import StorageVolume
-
-    pool = _pool(o)
-    return StorageVolume.objects.get_or_create(
-        pool=pool, name="matrix.qcow2", defaults={"key": "k", "path": "/m/matrix.qcow2", "capacity": 1 << 20}
-    )[0]
-
-
-def _transfer(o, kind, status="queued"):
-    """An upload or download operation the admin started in the matrix pool."""
-    from apps.operations.models import Operation
-
-    pool, admin = _pool(o), o["users"]["admin"]
-    return Operation.objects.get_or_create(
-        kind=kind,
-        actor=admin,
-        defaults={
-            "status": status,
-            "target_type": "volume",
-            "target_id": "",
-            "target_name": "matrix-pool/up.img",
-            "host_id": pool.host_id,
-            "params": {"pool_id": pool.pk, "name": "up.img", "size": 10},
-        },
-    )[0]
-
 
 # name: (method, kwargs from the fixture objects, expected per role)
 MATRIX = {
     "home": ("get", lambda o: {}, row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     "login": ("get", lambda o: {}, row(OK, OK, OK, OK, OK)),
     "logout": ("post", lambda o: {}, row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
-    "compute:vm_list": ("get", lambda o: {}, EVERYONE),
-    # vm_user holds power on another VM only: this one is someone else's.
-    "compute:vm_detail": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
-    "compute:vm_power": (
-        "post",
-        lambda o: {"pk": o["vm"].pk, "action": "start"},
-        row(LOGIN, FORBIDDEN, FORBIDDEN, NO_CONTENT, NO_CONTENT),
-    ),
-    "compute:vm_disks": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
-    # Empty POSTs: those allowed to edit get 400 (no volume chosen), the rest 403 before any check.
-    "compute:vm_disk_attach": ("post", lambda o: {"pk": o["vm"].pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD)),
-    "compute:vm_disk_detach": (
-        "post",
-        lambda o: {"pk": o["vm"].pk, "target": "vdb"},
-        row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD),
-    ),
-    "hosts:host_list": ("get", lambda o: {}, EVERYONE),
-    # vm_user's grant is scoped to one VM and carries no host.view.
-    "hosts:host_detail": ("get", lambda o: {"pk": o["vm"].host_id}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
     "operations:panel": ("get", lambda o: {}, EVERYONE),
     "audit:event_list": ("get", lambda o: {}, EVERYONE),
     "audit:export_csv": ("get", lambda o: {}, EVERYONE),
@@ -191,6 +132,17 @@ MATRIX = {
         row(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 410),
     ),
 }
+for _area in (
+    matrix_compute,
+    matrix_create,
+    matrix_devices,
+    matrix_hosts,
+    matrix_lifecycle,
+    matrix_overview,
+    matrix_state,
+):
+    assert not set(_area.ROWS) & set(MATRIX), f"{_area.__name__} repeats a row"
+    MATRIX.update(_area.ROWS)
 WEBSOCKET_ROUTES = {"ws/live/"}
 
 

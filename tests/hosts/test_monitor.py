@@ -113,6 +113,7 @@ def test_outside_changes_reach_the_inventory(monitor, test_driver):
         ("vm.found", {"state": "shutoff"}),
         ("vm.state_outside", {"from": "shutoff", "to": "running"}),
         ("vm.state_outside", {"from": "running", "to": "paused"}),
+        ("vm.state_outside", {"from": "paused", "to": "shutoff"}),
         ("vm.removed_outside", {}),
     ]
 

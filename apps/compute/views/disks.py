@@ -2,19 +2,19 @@
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.authz import authorize, rights
 from apps.accounts.decorators import needs
+from apps.compute import services
+from apps.compute.models import VirtualMachine
+from apps.compute.views.common import vm_or_403
+from apps.compute.virt import disks
 from apps.hosts.virt import connection
 from apps.hosts.virt.errors import VirtError
 from apps.storage.models import StorageVolume
 from apps.storage.selectors import pools_visible
-
-from . import services
-from .models import VirtualMachine
-from .views import _vm_or_403
-from .virt import disks
 
 
 def _attachable(user, vm):
@@ -26,7 +26,7 @@ def _attachable(user, vm):
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_disks(request, pk):
-    vm = _vm_or_403(request, pk)
+    vm = vm_or_403(request, pk)
     context = {"vm": vm, "can_edit": rights(request.user, "vm.edit").allows(vm), "error": ""}
     try:
         with connection.connected(vm.host.uri) as conn:
@@ -35,7 +35,7 @@ def vm_disks(request, pk):
         context["disks"], context["error"] = [], str(exc)
     if context["can_edit"]:
         context["attachable"] = _attachable(request.user, vm)
-    return render(request, "compute/vm_disks.html", context)
+    return render(request, "compute/tabs/disks.html", context)
 
 
 def _flags(request):
@@ -75,3 +75,10 @@ def vm_disk_detach(request, pk, target):
         raise Http404("No such disk")
     services.vm_disk_detach(actor=request.user, vm=vm, target=target, live=live, config=config)
     return HttpResponse(status=204) if request.htmx else redirect("compute:vm_detail", pk=pk)
+
+
+urlpatterns = [
+    path("<int:pk>/disks/", vm_disks, name="vm_disks"),
+    path("<int:pk>/disks/attach/", vm_disk_attach, name="vm_disk_attach"),
+    path("<int:pk>/disks/<str:target>/detach/", vm_disk_detach, name="vm_disk_detach"),
+]

@@ -1,8 +1,8 @@
 from celery import shared_task
 
+from apps.compute.services.disks import vm_disk_execute
+from apps.compute.services.power import vm_power_execute
 from apps.operations.services import operation_run
-
-from .services import vm_disk_execute, vm_power_execute
 
 
 @shared_task(name="compute.vm_power")

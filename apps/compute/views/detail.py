@@ -1,0 +1,39 @@
+"""The VM page: the live summary and the tab bar; each tab is its own view and partial, loaded
+when chosen and re-read when the VM changes (see static/js/kvmweb.js, "kv:refresh")."""
+
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from apps.accounts.decorators import needs
+from apps.compute.selectors import vm_rights
+from apps.compute.views.common import vm_or_403
+from apps.core.htmx import render_page
+
+# (key, label, url name): the order of the tab bar.
+TABS = [
+    ("overview", "Overview", "compute:vm_overview"),
+    ("disks", "Disks", "compute:vm_disks"),
+    ("nics", "NICs", "compute:vm_nics"),
+    ("snapshots", "Snapshots", "compute:vm_snapshots"),
+    ("settings", "Settings", "compute:vm_settings"),
+    ("xml", "XML", "compute:vm_xml"),
+    ("process", "QEMU process", "compute:vm_process"),
+]
+
+
+@needs("vm.view", per_object=True)
+@require_GET
+def vm_detail(request, pk):
+    vm = vm_or_403(request, pk)
+    vm_rights(request.user, vm)
+    tabs = [(key, label, reverse(name, args=[vm.pk])) for key, label, name in TABS]
+    tab = request.GET.get("tab", "overview")
+    if tab not in {key for key, _, _ in TABS}:
+        tab = "overview"
+    context = {
+        "vm": vm,
+        "tabs": tabs,
+        "tab": tab,
+        "tab_url": dict((k, u) for k, _, u in tabs)[tab],
+    }
+    return render_page(request, "compute/vm_detail.html", context, partial="vm_summary")

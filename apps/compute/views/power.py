@@ -1,0 +1,24 @@
+"""Power buttons: each POST queues an Operation; the row follows over the WebSocket."""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from apps.accounts.decorators import needs
+from apps.compute import services
+from apps.compute.models import VirtualMachine
+
+
+@needs("vm.power", per_object=True)
+@require_POST
+def vm_power(request, pk, action):
+    vm = VirtualMachine.objects.select_related("host").filter(pk=pk).first()
+    if vm is None:
+        raise Http404("No such VM")
+    if action not in services.POWER_ACTIONS:
+        raise Http404("No such action")
+    services.vm_power(actor=request.user, vm=vm, action=action)  # PermissionDenied -> 403
+    if request.htmx:
+        # The operations panel and the VM's row follow over the WebSocket.
+        return HttpResponse(status=204)
+    return redirect("compute:vm_detail", pk=vm.pk)
