@@ -42,21 +42,33 @@ def vm_inventory_apply(*, host, uuid, info, detected=False):
     return vm
 
 
+# Operations that bring a new domain into being name it in params["name"]: the monitor's
+# "found" for that name on that host is their doing, not an outside define.
+CREATING_KINDS = ("vm.create", "vm.define", "vm.clone")
+
+
+def _explained(vm):
+    """Is a kvmweb operation on this VM (running, or finished in the last few seconds) the cause
+    of what the monitor sees?"""
+    recent = timezone.now() - OWN_CHANGE_WINDOW
+    ours = Q(target_type="vm", target_id=str(vm.pk)) | Q(
+        host_id=vm.host_id, kind__in=CREATING_KINDS, params__name=vm.name
+    )
+    return (
+        Operation.objects.filter(ours).filter(Q(status__in=["queued", "running"]) | Q(finished_at__gte=recent)).exists()
+    )
+
+
 def _record_outside_change(vm, before, info):
     if info is None:
-        if before and before["present"]:
+        if before and before["present"] and not _explained(vm):
             record("vm.removed_outside", Outcome.DETECTED, target=vm)
         return
     if before is None or not before["present"]:
-        record("vm.found", Outcome.DETECTED, target=vm, params={"state": vm.state})
+        if not _explained(vm):
+            record("vm.found", Outcome.DETECTED, target=vm, params={"state": vm.state})
         return
-    if before["state"] == vm.state:
-        return
-    recent = timezone.now() - OWN_CHANGE_WINDOW
-    ours = Operation.objects.filter(target_type="vm", target_id=str(vm.pk)).filter(
-        Q(status__in=["queued", "running"]) | Q(finished_at__gte=recent)
-    )
-    if not ours.exists():
+    if before["state"] != vm.state and not _explained(vm):
         record("vm.state_outside", Outcome.DETECTED, target=vm, params={"from": before["state"], "to": vm.state})
 
 

@@ -1,0 +1,1 @@
+"""Tasks of the create area (see apps/compute/services/)."""

@@ -1,0 +1,1 @@
+"""Tasks of the devices area (see apps/compute/services/)."""

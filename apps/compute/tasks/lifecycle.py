@@ -1,0 +1,1 @@
+"""Tasks of the lifecycle area (see apps/compute/services/)."""

@@ -1,0 +1,1 @@
+"""Tasks of the overview area (see apps/compute/services/)."""

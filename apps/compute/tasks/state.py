@@ -1,0 +1,1 @@
+"""Tasks of the state area (see apps/compute/services/)."""
