@@ -1,0 +1,335 @@
+"""New VMs: the create wizard (virt-install's parity) and "define from XML".
+
+`create_plan` checks everything the request can know — the name rule, the host's limits, rights on
+each pool, volume and ISO, the team's quota, duplicate names — and raises CreateError(field,
+message) for the form; it returns the operation's params, from which create_xml builds the preview
+and the worker builds the same document. `vm_create` / `vm_define_xml` queue the operation; the
+worker side is in create_run.
+
+Name rule: libvirt itself refuses only "/" and control characters, but a VM's name becomes file
+names (/etc/libvirt/qemu/NAME.xml, logs, NVRAM NAME_VARS.fd, our NAME.qcow2 volume), `virsh`
+arguments people type, QEMU's -name option and often a host name. So kvmweb keeps to what is safe
+in all of them: 1–64 ASCII letters, digits, ".", "_" and "-", starting with a letter or digit.
+Spaces, quotes, <, &, /, "..", unicode and longer names get a form error saying so.
+"""
+
+import ipaddress
+import re
+import uuid as uuidlib
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from apps.accounts.authz import authorize
+from apps.audit import registry
+from apps.compute.models import VirtualMachine
+from apps.compute.quotas import QuotaExceeded, quota_check
+from apps.compute.services.create_xml import SOURCES, os_entry
+from apps.compute.virt import define as define_virt
+from apps.hosts.virt import connection
+from apps.operations.models import Operation
+from apps.operations.services import operation_queue
+
+registry.register("vm.create", "created VM")
+registry.register("vm.define", "defined VM from XML")
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_MEMORY_MIB = 16
+GIB = 1 << 30
+# Pools whose volumes are files or block devices a <disk> can point at by path.
+DISK_POOL_TYPES = ("dir", "fs", "netfs", "logical", "zfs")
+DISK_FORMATS = ("qcow2", "raw")
+
+
+class CreateError(ValueError):
+    """Input the request cannot be done with; `field` names the form field ("" for the form)."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def check_name(name):
+    if not name:
+        raise CreateError("name", "Give the VM a name.")
+    if len(name) > 64:
+        raise CreateError("name", f"A VM name can be at most 64 characters; this one has {len(name)}.")
+    if ".." in name:
+        raise CreateError("name", "A VM name cannot contain '..'.")
+    if not NAME_RE.match(name):
+        raise CreateError(
+            "name",
+            "Use only ASCII letters, digits, '.', '_' and '-', starting with a letter or digit: the name "
+            "becomes file names on the host, virsh arguments and QEMU options.",
+        )
+    return name
+
+
+def check_unique(host, name):
+    if VirtualMachine.objects.filter(host=host, name=name, present=True).exists():
+        raise CreateError("name", f"A VM named {name} already exists on {host.name}.")
+    busy = Operation.objects.filter(
+        host_id=host.pk, kind__in=["vm.create", "vm.define", "vm.clone"], params__name=name
+    ).filter(status__in=["queued", "running"])
+    if busy.exists():
+        raise CreateError("name", f"A VM named {name} is being created on {host.name} right now.")
+
+
+def _may(actor, permission, obj, field, message):
+    try:
+        authorize(actor, permission, obj)
+    except PermissionDenied:
+        raise CreateError(field, message) from None
+
+
+def check_size(host, limits, memory_mib, vcpus):
+    if not memory_mib or memory_mib < MIN_MEMORY_MIB:
+        raise CreateError("memory_mib", f"Give at least {MIN_MEMORY_MIB} MiB of memory.")
+    if host.memory_kib and memory_mib > host.memory_kib // 1024:
+        raise CreateError("memory_mib", f"{host.name} has only {host.memory_kib // 1024} MiB of memory.")
+    if not vcpus or vcpus < 1:
+        raise CreateError("vcpus", "Give at least 1 vCPU.")
+    if host.cpus and vcpus > host.cpus:
+        raise CreateError("vcpus", f"{host.name} has {host.cpus} CPUs; a VM cannot have more vCPUs than that here.")
+    if limits.max_vcpus and vcpus > limits.max_vcpus:
+        raise CreateError("vcpus", f"The hypervisor allows at most {limits.max_vcpus} vCPUs.")
+
+
+def _volume_on(host, volume, field, what):
+    if volume is None:
+        raise CreateError(field, f"Choose {what}.")
+    if volume.pool.host_id != host.pk or not volume.pool.present:
+        raise CreateError(field, f"{volume.pool.name}/{volume.name} is not on {host.name}.")
+
+
+@dataclass
+class HostFacts:
+    limits: define_virt.HostLimits
+    networks: list
+
+
+def host_facts(host) -> HostFacts:
+    """The two libvirt reads the wizard needs (domain capabilities, networks)."""
+    with connection.connected(host.uri) as conn:
+        return HostFacts(limits=define_virt.host_limits(conn), networks=define_virt.list_networks(conn))
+
+
+def _check_team(actor, team):
+    if team is None:
+        return
+    if not actor.is_superuser and not team.members.filter(pk=actor.pk).exists():
+        raise CreateError("team", f"You are not a member of team {team.name}.")
+
+
+def create_plan(
+    *,
+    actor,
+    host,
+    facts=None,
+    name,
+    memory_mib,
+    vcpus,
+    source,
+    team=None,
+    os_id="",
+    iso=None,
+    tree_url="",
+    kernel_args="",
+    import_volume=None,
+    disk_pool=None,
+    disk_gib=None,
+    disk_format="qcow2",
+    preallocate=False,
+    network="",
+    graphics="vnc",
+    listen="127.0.0.1",
+    firmware="bios",
+    start=True,
+):
+    """Check a create request; returns the operation's params (nothing is changed)."""
+    authorize(actor, "vm.create", host)
+    if host.state == "down":
+        raise CreateError("host", f"{host.name} is down; VMs can be created only on a host that answers.")
+    facts = facts or host_facts(host)
+    check_name(name)
+    check_unique(host, name)
+    check_size(host, facts.limits, memory_mib, vcpus)
+    if os_id and os_entry(os_id) is None:
+        raise CreateError("os_id", f"{os_id} is not in the osinfo database.")
+    if source not in SOURCES:
+        raise CreateError("source", "Choose ISO, install tree, PXE or import.")
+    if firmware not in ("bios", "efi"):
+        raise CreateError("firmware", "Choose BIOS or UEFI.")
+    if firmware == "efi" and not facts.limits.efi:
+        raise CreateError("firmware", f"{host.name} offers no UEFI firmware (no OVMF in its domain capabilities).")
+    if graphics not in ("vnc", "spice", "none"):
+        raise CreateError("graphics", "Choose VNC, SPICE or none.")
+    try:
+        listen = str(ipaddress.ip_address((listen or "").strip()))
+    except ValueError:
+        if graphics != "none":
+            raise CreateError("listen", "Give an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0.") from None
+        listen = "127.0.0.1"
+    if network and network not in {n.name for n in facts.networks}:
+        raise CreateError("network", f"{host.name} has no network named {network}.")
+    _check_team(actor, team)
+    params = {
+        "name": name,
+        "uuid": str(uuidlib.uuid4()),
+        "memory_mib": int(memory_mib),
+        "vcpus": int(vcpus),
+        "domain_type": facts.limits.domain_type,
+        "arch": facts.limits.arch,
+        "os_id": (os_entry(os_id).id if os_id else ""),
+        "source": source,
+        "network": network,
+        "graphics": graphics,
+        "listen": listen,
+        "firmware": firmware,
+        "start": bool(start),
+        "team_id": team.pk if team else None,
+    }
+    params.update(_source_params(actor, host, source, iso, tree_url, kernel_args, import_volume))
+    disk_bytes = _disk_params(actor, host, params, disk_pool, disk_gib, disk_format, preallocate)
+    if source in ("iso", "tree") and not params.get("disk"):
+        raise CreateError("disk_pool", "An installation needs a disk to install onto: choose a pool for a new disk.")
+    try:
+        quota_check(team, vms=1, vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_bytes / GIB)
+    except QuotaExceeded as exc:
+        raise CreateError("team", str(exc)) from None
+    params["disk_bytes"] = disk_bytes + (params["import"]["capacity"] if params.get("import") else 0)
+    return params
+
+
+def _source_params(actor, host, source, iso, tree_url, kernel_args, import_volume):
+    out = {}
+    if source == "iso":
+        _volume_on(host, iso, "iso", "an ISO image")
+        _may(actor, "storage.view", iso, "iso", f"You may not use images of pool {iso.pool.name}.")
+        out["iso"] = {"path": iso.path, "name": iso.name}
+    elif source == "tree":
+        if not re.match(r"^https?://[^\s/]+", tree_url or "") or len(tree_url) > 1024:
+            raise CreateError("tree_url", "Give the install tree's http:// or https:// URL.")
+        out["tree"] = {"url": tree_url.strip()}  # the worker finds the kernel and initrd under it
+    elif source == "import":
+        _volume_on(host, import_volume, "import_volume", "the disk to import")
+        _may(
+            actor,
+            "storage.view",
+            import_volume,
+            "import_volume",
+            f"You may not use volumes of pool {import_volume.pool.name}.",
+        )
+        out["import"] = {
+            "path": import_volume.path,
+            "format": import_volume.format if import_volume.format in DISK_FORMATS else "raw",
+            "name": f"{import_volume.pool.name}/{import_volume.name}",
+            "capacity": import_volume.capacity,
+        }
+    if kernel_args:
+        if source != "tree":
+            raise CreateError("kernel_args", "Kernel arguments apply only to an install from a tree.")
+        if len(kernel_args) > 1024 or any(ord(c) < 32 for c in kernel_args):
+            raise CreateError("kernel_args", "Kernel arguments are one line of at most 1024 characters.")
+    out["cmdline"] = (kernel_args or "").strip()
+    return out
+
+
+def _disk_params(actor, host, params, pool, size_gib, fmt, preallocate):
+    if pool is None:
+        return 0
+    if pool.host_id != host.pk or not pool.present:
+        raise CreateError("disk_pool", f"Pool {pool.name} is not on {host.name}.")
+    _may(actor, "storage.manage", pool, "disk_pool", f"You may not create volumes in pool {pool.name}.")
+    if not pool.active:
+        raise CreateError("disk_pool", f"Pool {pool.name} is not active: start it first.")
+    if pool.pool_type not in DISK_POOL_TYPES:
+        raise CreateError(
+            "disk_pool", f"New disks go on {', '.join(DISK_POOL_TYPES)} pools; {pool.name} is {pool.pool_type}."
+        )
+    if fmt not in DISK_FORMATS:
+        raise CreateError("disk_format", "Choose qcow2 or raw.")
+    if pool.pool_type not in ("dir", "fs", "netfs"):
+        fmt = "raw"  # LVM and ZFS volumes are block devices: no qcow2 there
+    try:
+        size = int(float(size_gib) * GIB)
+    except (TypeError, ValueError):
+        raise CreateError("disk_gib", "Give the disk's size in GiB.") from None
+    if size < 1 << 20:
+        raise CreateError("disk_gib", "A disk needs at least 1 MiB.")
+    if pool.capacity and size > pool.capacity:
+        raise CreateError("disk_gib", f"That is more than pool {pool.name} holds.")
+    if preallocate and pool.capacity and size > pool.available:
+        raise CreateError("disk_gib", f"Preallocating needs that much free space; pool {pool.name} has less.")
+    vol_name = f"{params['name']}.{'qcow2' if fmt == 'qcow2' else 'img'}"
+    if pool.volumes.filter(name=vol_name).exists():
+        raise CreateError("disk_pool", f"Pool {pool.name} already has a volume named {vol_name}.")
+    params["disk"] = {
+        "pool_id": pool.pk,
+        "pool_uuid": str(pool.uuid),
+        "name": vol_name,
+        "path": f"{pool.target_path.rstrip('/')}/{vol_name}",  # the preview's guess; the worker uses libvirt's
+        "capacity": size,
+        "format": fmt,
+        "preallocate": bool(preallocate),
+    }
+    return size
+
+
+class NewVM:
+    """The audit/operation target of a VM that does not exist yet."""
+
+    def __init__(self, host, name):
+        self.host, self.name = host, name
+
+    def audit_target(self):
+        return {
+            "target_type": "vm",
+            "target_id": "",
+            "target_name": self.name,
+            "host_id": self.host.pk,
+            "host_name": self.host.name,
+        }
+
+
+def vm_create(*, actor, host, params):
+    """Queue a vm.create with the params create_plan returned (checked again here: a plan may be
+    stale by the time the user clicks)."""
+    from apps.compute.tasks.create import vm_create_task
+
+    authorize(actor, "vm.create", host)
+    check_unique(host, params["name"])
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind="vm.create",
+            target=NewVM(host, params["name"]),
+            params=params,
+            task=vm_create_task,
+            queue=host.queue,
+        )
+
+
+def vm_define_xml(*, actor, host, xml, name, vcpus, memory_mib, team=None):
+    """Queue a vm.define of checked XML (forms/define_xml.py parses it)."""
+    from apps.compute.tasks.create import vm_define_task
+
+    authorize(actor, "vm.create", host)
+    check_name(name)
+    check_unique(host, name)
+    _check_team(actor, team)
+    try:
+        quota_check(team, vms=1, vcpus=vcpus, memory_mib=memory_mib)
+    except QuotaExceeded as exc:
+        raise CreateError("team", str(exc)) from None
+    params = {"name": name, "xml": xml, "team_id": team.pk if team else None}
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind="vm.define",
+            target=NewVM(host, name),
+            params=params,
+            task=vm_define_task,
+            queue=host.queue,
+        )

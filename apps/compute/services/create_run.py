@@ -1,0 +1,177 @@
+"""The worker side of vm.create and vm.define.
+
+vm.create: the new disk is created on its pool (with progress), a tree install's kernel and initrd
+are fetched and uploaded into volumes, the install document is defined (VALIDATE), started when
+asked, and then the final document (boot from disk) is defined in its place, so the next boot is a
+normal one — virt-install's two phases. Whatever fails, everything this operation made is removed
+again (the domain undefined, its volumes deleted), and the error is libvirt's (or the download's).
+"""
+
+from apps.accounts.authz import authorize
+from apps.accounts.models import Team
+from apps.compute.services import create_xml
+from apps.compute.services.inventory import vm_inventory_apply
+from apps.compute.virt import define as define_virt
+from apps.compute.virt import domains, install
+from apps.core.templatetags.kvm import human_bytes
+from apps.hosts.models import Host
+from apps.hosts.virt import connection
+from apps.operations.services import OperationError, operation_progress
+from apps.storage.models import StoragePool
+from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.virt import volumes as volume_virt
+from apps.storage.virt.volume_xml import Volume
+
+
+def _host(op):
+    host = Host.objects.get(pk=op.host_id)
+    if op.actor is not None:
+        authorize(op.actor, "vm.create", host)
+    return host
+
+
+def _adopt(op, conn, host, uuid, *, disk_bytes=0):
+    """The new VM's inventory row now (not when the monitor gets to it), with its team."""
+    vm = vm_inventory_apply(host=host, uuid=uuid, info=domains.domain_info(conn, uuid))
+    p = op.params
+    vm.team = Team.objects.filter(pk=p.get("team_id")).first() if p.get("team_id") else None
+    vm.disk_bytes = disk_bytes
+    vm.os_variant = p.get("os_id", "") or vm.os_variant
+    vm.save(update_fields=["team", "disk_bytes", "os_variant"])
+    op.target_id = str(vm.pk)
+    op.save(update_fields=["target_id"])
+    return vm
+
+
+class _Made:
+    """What this operation created, so a failure can take it all back."""
+
+    def __init__(self):
+        self.volumes, self.domain = [], None
+
+    def undo(self, conn):
+        if self.domain:
+            try:
+                domains.undefine(conn, self.domain)
+            except OperationError:
+                pass
+        for pool_uuid, name in self.volumes:
+            volume_virt.delete_quietly(conn, pool_uuid, name)
+
+
+def _pool(p, key="pool_id"):
+    return StoragePool.objects.select_related("host").get(pk=p[key])
+
+
+def _new_disk(op, conn, made):
+    d = op.params["disk"]
+    if volume_virt.volume_info(conn, d["pool_uuid"], d["name"]) is not None:
+        raise OperationError(f"The pool already has a volume named {d['name']}.")
+    operation_progress(op, 5, f"creating {d['name']} ({human_bytes(d['capacity'])})")
+    spec = Volume(
+        name=d["name"], capacity=d["capacity"], allocation=d["capacity"] if d["preallocate"] else 0, format=d["format"]
+    )
+    info = volume_virt.create(
+        conn, d["pool_uuid"], spec.to_xml(), prealloc_metadata=d["preallocate"] and d["format"] == "qcow2"
+    )
+    made.volumes.append((d["pool_uuid"], d["name"]))
+    return info.path
+
+
+def _tree_images(op, conn, made):
+    """Find, fetch and upload the tree's kernel and initrd next to the new disk."""
+    p = op.params
+    entry = create_xml.os_entry(p.get("os_id"))
+    tree = entry.tree(p.get("arch", "x86_64")) if entry else None
+    operation_progress(op, 10, f"looking for the kernel and initrd under {p['tree']['url']}")
+    images = install.locate(
+        p["tree"]["url"],
+        arch=p.get("arch", "x86_64"),
+        kernel=tree.kernel if tree else "",
+        initrd=tree.initrd if tree else "",
+        treeinfo=bool(tree and tree.treeinfo),
+    )
+    pool_uuid = p["disk"]["pool_uuid"]
+    paths = {}
+    for i, (key, url) in enumerate((("kernel", images.kernel_url), ("initrd", images.initrd_url))):
+        name = f"{p['name']}.{'vmlinuz' if key == 'kernel' else 'initrd'}"
+        if volume_virt.volume_info(conn, pool_uuid, name) is not None:
+            raise OperationError(f"The pool already has a volume named {name}.")
+        start, span = 15 + 40 * i, 40
+
+        def progress(done, total, start=start, span=span, key=key):
+            operation_progress(op, start + span * done / total, f"downloading the {key} ({human_bytes(done)})")
+
+        made.volumes.append((pool_uuid, name))
+        paths[key] = install.upload_image(conn, pool_uuid, name, url, progress=progress)
+    cmdline = " ".join(a for a in (images.extra_args, p.get("cmdline", "")) if a)
+    return paths, cmdline
+
+
+def vm_create_execute(op):
+    host = _host(op)
+    p = dict(op.params)
+    made = _Made()
+    with connection.connected(host.uri) as conn:
+        if define_virt.name_taken(conn, p["name"]):
+            raise OperationError(f"A domain named {p['name']} already exists on {host.name}.")
+        try:
+            message = _create(op, conn, host, p, made)
+        except BaseException:
+            made.undo(conn)
+            _refresh_pools(conn, host, p)
+            raise
+        _refresh_pools(conn, host, p)
+    return message
+
+
+def _create(op, conn, host, p, made):
+    paths = {}
+    if p.get("disk"):
+        paths["disk_path"] = _new_disk(op, conn, made)
+    images = {}
+    if p["source"] == "tree":
+        images, p["cmdline"] = _tree_images(op, conn, made)
+    operation_progress(op, 90, "defining the domain")
+    made.domain = define_virt.define(conn, create_xml.install_xml(p, **paths, **images))
+    started = False
+    if p["start"]:
+        define_virt.start(conn, made.domain)
+        started = True
+        if p["source"] in ("iso", "tree", "pxe"):
+            define_virt.define(conn, create_xml.final_xml(p, **paths))
+        if images:  # QEMU read them at start; like virt-install, do not keep them around
+            for key in ("kernel", "initrd"):
+                volume_virt.delete_quietly(
+                    conn, p["disk"]["pool_uuid"], f"{p['name']}.{'vmlinuz' if key == 'kernel' else 'initrd'}"
+                )
+    uuid = made.domain
+    _adopt(op, conn, host, uuid, disk_bytes=p.get("disk_bytes", 0))
+    made.domain = None  # from here on it is the user's VM: nothing more to take back
+    what = {
+        "iso": "from an ISO",
+        "tree": "from an install tree",
+        "pxe": "for a network boot",
+        "import": "on an imported disk",
+    }
+    return f"created {p['name']} {what[p['source']]}" + (", started" if started else "")
+
+
+def _refresh_pools(conn, host, p):
+    for key in ("disk",):
+        if p.get(key):
+            try:
+                pool_refresh_inventory(conn, host, p[key]["pool_uuid"])
+            except OperationError:
+                pass
+
+
+def vm_define_execute(op):
+    host = _host(op)
+    p = op.params
+    with connection.connected(host.uri) as conn:
+        if define_virt.name_taken(conn, p["name"]):
+            raise OperationError(f"A domain named {p['name']} already exists on {host.name}.")
+        uuid = define_virt.define(conn, p["xml"])
+        _adopt(op, conn, host, uuid)
+    return f"defined {p['name']} from XML"

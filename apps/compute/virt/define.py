@@ -1,0 +1,107 @@
+"""Defining new domains, and what the create wizard reads from a host to offer its choices.
+
+defineXML runs with VIR_DOMAIN_DEFINE_VALIDATE, so libvirt checks the document against its schema
+and says what is wrong in its own words; drivers that do not know the flag (older ones) get a
+plain define. The wizard's reads (networks, domain capabilities, whether a name is taken) are one
+adapter call each.
+"""
+
+from dataclasses import dataclass
+
+import libvirt
+from lxml import etree
+
+from apps.hosts.virt.capabilities import domain_capabilities
+from apps.hosts.virt.errors import VirtError, from_libvirt
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    active: bool
+    forward: str  # nat, route, open, bridge … or "" for an isolated network
+
+
+@dataclass(frozen=True)
+class HostLimits:
+    """What a new VM on this host may ask for, and which firmware it can have."""
+
+    domain_type: str  # kvm, qemu (TCG) or test
+    arch: str
+    max_vcpus: int | None
+    efi: bool  # <os firmware="efi"> auto-selection works here
+    machine: str | None = None
+
+
+def define(conn, xml, *, validate=True) -> str:
+    """Define a persistent domain; returns its UUID. libvirt's refusal is raised as VirtError."""
+    try:
+        flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
+        try:
+            dom = conn.defineXMLFlags(xml, flags)
+        except libvirt.libvirtError as exc:
+            if not flags or exc.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+                raise
+            dom = conn.defineXML(xml)
+        return dom.UUIDString()
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def name_taken(conn, name) -> bool:
+    try:
+        conn.lookupByName(name)
+        return True
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return False
+        raise from_libvirt(exc) from None
+
+
+def start(conn, uuid):
+    try:
+        conn.lookupByUUIDString(uuid).create()
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def list_networks(conn) -> list[NetworkInfo]:
+    """The host's libvirt networks (`virsh net-list --all`) for the wizard's NIC choice."""
+    try:
+        nets = conn.listAllNetworks(0)
+        found = []
+        for net in nets:
+            forward = etree.fromstring(net.XMLDesc(0)).find("forward")
+            mode = "" if forward is None else forward.get("mode", "nat")
+            found.append(NetworkInfo(name=net.name(), active=bool(net.isActive()), forward=mode))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    return sorted(found, key=lambda n: n.name)
+
+
+def host_limits(conn, arch="x86_64") -> HostLimits:
+    """Domain type, max vCPUs and EFI support from the domain capabilities; the test driver has
+    none, so it gets its own type and no EFI."""
+    try:
+        driver = conn.getType().lower()
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    if driver == "test":
+        return HostLimits(domain_type="test", arch=arch, max_vcpus=None, efi=False)
+    caps = None
+    for virttype in ("kvm", "qemu"):
+        try:
+            caps = domain_capabilities(conn, arch, virttype)
+        except VirtError:  # no such virt type here (no /dev/kvm): try the next one
+            caps = None
+        if caps is not None:
+            break
+    if caps is None:
+        return HostLimits(domain_type="qemu", arch=arch, max_vcpus=None, efi=False)
+    return HostLimits(
+        domain_type=caps.domain_type or "qemu",
+        arch=arch,
+        max_vcpus=caps.max_vcpus,
+        efi="efi" in caps.firmware,
+        machine=None,
+    )
