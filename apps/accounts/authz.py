@@ -40,6 +40,10 @@ class Rights:
             return False
         return any(scope in self.scopes for scope in obj.authz_scopes())
 
+    def anywhere(self):
+        """Held on at least one object (a page shows the controls; each object is checked again)."""
+        return self.everything or bool(self.scopes)
+
     def ids(self, scope_type):
         """Ids of this type granted directly, or None for "all of them"."""
         if self.everything:

@@ -27,10 +27,24 @@
       a.classList.toggle("active", a === link);
     });
   });
-  // A VM changed (pushed as a marker into #vm-signal-PK): the open tab of that VM re-reads itself.
+  // The VM list's "select all" box.
+  document.addEventListener("change", function (evt) {
+    if (evt.target.id !== "vm-select-all") return;
+    document.querySelectorAll("#vm-table input.vm-select").forEach(function (box) {
+      box.checked = evt.target.checked;
+    });
+  });
+  // Markers pushed over the WebSocket: a VM was created (the list re-reads itself, keeping its
+  // filter, sort and page), or a VM changed (the open tab of that VM re-reads itself).
   document.addEventListener("htmx:load", function (evt) {
     const marker = evt.target;
-    if (!marker.classList || !marker.classList.contains("kv-vm-changed")) return;
+    if (!marker.classList) return;
+    if (marker.classList.contains("kv-list-changed")) {
+      const table = document.getElementById("vm-table");
+      if (table) htmx.trigger(table, "kv:refresh");
+      return;
+    }
+    if (!marker.classList.contains("kv-vm-changed")) return;
     document.querySelectorAll('.vm-tab[data-vm="' + marker.dataset.vm + '"]').forEach(function (tab) {
       htmx.trigger(tab, "kv:refresh");
     });

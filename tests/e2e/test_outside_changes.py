@@ -35,7 +35,7 @@ def test_virsh_define_start_destroy_undefine_show_up_live(
     tab.wait_live()
     page.evaluate("window.__marker = 1")
 
-    row = page.locator("#vm-rows-all tr").filter(has=page.get_by_role("link", name=name, exact=True))
+    row = page.locator("#vm-rows tr").filter(has=page.get_by_role("link", name=name, exact=True))
     expect(row).to_have_count(0)
 
     virsh("define", str(xml_file))

@@ -81,7 +81,7 @@ def test_pool_volume_upload_download_attach_delete(local_host, operator, open_ta
     assert open(download.value.path(), "rb").read() == data
 
     # Attach it to the running VM from the VM's Disks section, live and saved.
-    tab.goto(f"/vms/{vm.pk}/")
+    tab.goto(f"/vms/{vm.pk}/?tab=disks")
     tab.wait_live()
     attach = page.locator("#disk-attach-form")
     attach.get_by_label("Volume").select_option(label="payload.img (raw, 3.0 MiB)")

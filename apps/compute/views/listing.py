@@ -1,12 +1,18 @@
-"""The VM list: all hosts or one, from the inventory."""
+"""The VM list: all hosts or one, filtered, sorted and paged in the query, from the inventory
+(never a libvirt call per VM); bulk power actions on the selected rows."""
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import rights
+from apps.accounts.authz import authorize, rights
 from apps.accounts.decorators import needs
+from apps.compute import services
+from apps.compute.filters import VMListFilter
 from apps.compute.selectors import vms_visible
+from apps.compute.services.bulk import vm_bulk_power
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
 
@@ -15,15 +21,46 @@ from apps.hosts.selectors import hosts_visible
 @require_GET
 def vm_list(request):
     hosts = hosts_visible(request.user)
-    host = None
-    if request.GET.get("host"):
-        try:
-            host = get_object_or_404(hosts, pk=int(request.GET["host"]))
-        except ValueError:
-            raise Http404("No such host") from None
-    vms = list(vms_visible(request.user, host_id=host.pk if host else None))
+    filters = VMListFilter(request.GET, hosts=hosts)
+    if not filters.is_valid() and "host" in filters.errors:
+        raise Http404("No such host")
+    host = filters.cleaned_data.get("host")
+    vms = filters.apply(vms_visible(request.user, host_id=host.pk if host else None))
+    page = Paginator(vms, filters.cleaned_data.get("per_page") or 50).get_page(request.GET.get("page"))
     power = rights(request.user, "vm.power")
-    for vm in vms:
+    for vm in page:
         vm.can_power = power.allows(vm)
-    context = {"vms": vms, "hosts": hosts, "host": host}
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    context = {
+        "page": page,
+        "vms": page.object_list,
+        "hosts": hosts,
+        "host": host,
+        "filters": filters,
+        "sort": filters.cleaned_data.get("sort") or "name",
+        "query": query.urlencode(),
+        "sort_query": sort_query.urlencode(),
+        "can_bulk": power.anywhere(),
+        "can_create": rights(request.user, "vm.create").anywhere(),
+        "bulk_actions": services.POWER_ACTIONS,
+    }
     return render_page(request, "compute/vm_list.html", context, partial="vm_table")
+
+
+@needs("vm.power", per_object=True)
+@require_POST
+def vm_bulk(request):
+    if not rights(request.user, "vm.power").anywhere():
+        authorize(request.user, "vm.power")  # refused and audited before the input is looked at
+    action = request.POST.get("action", "")
+    ids = [int(v) for v in request.POST.getlist("vm") if v.isdigit()]
+    if action not in services.POWER_ACTIONS or not ids:
+        return HttpResponse("Choose one or more VMs and an action.", status=400)
+    result = vm_bulk_power(actor=request.user, vm_ids=ids, action=action)
+    return render(request, "compute/_bulk_result.html", {"result": result})
+
+
+urlpatterns = [path("bulk/", vm_bulk, name="vm_bulk")]
