@@ -2,14 +2,21 @@
 
 from tests.accounts.matrix_common import BAD, EVERYONE, FORBIDDEN, LOGIN, NO_CONTENT, OK, REDIRECT, row  # noqa: F401
 
+# Empty POSTs: those allowed to edit get the tab back with the reason by the form (200, nothing
+# queued: no volume, size, bus, MAC or live/config was chosen); the rest 403 before any check.
+EDIT_POST = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)
+VIEW_GET = row(LOGIN, OK, FORBIDDEN, OK, OK)
+
 ROWS = {
-    "compute:vm_disks": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
-    # Empty POSTs: those allowed to edit get 400 (no volume chosen), the rest 403 before any check.
-    "compute:vm_disk_attach": ("post", lambda o: {"pk": o["vm"].pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD)),
-    "compute:vm_disk_detach": (
-        "post",
-        lambda o: {"pk": o["vm"].pk, "target": "vdb"},
-        row(LOGIN, FORBIDDEN, FORBIDDEN, BAD, BAD),
-    ),
-    "compute:vm_nics": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    "compute:vm_disks": ("get", lambda o: {"pk": o["vm"].pk}, VIEW_GET),
+    "compute:vm_disk_attach": ("post", lambda o: {"pk": o["vm"].pk}, EDIT_POST),
+    "compute:vm_disk_new": ("post", lambda o: {"pk": o["vm"].pk}, EDIT_POST),
+    "compute:vm_disk_detach": ("post", lambda o: {"pk": o["vm"].pk, "target": "vdb"}, EDIT_POST),
+    "compute:vm_disk_resize": ("post", lambda o: {"pk": o["vm"].pk, "target": "vda"}, EDIT_POST),
+    "compute:vm_cdrom_media": ("post", lambda o: {"pk": o["vm"].pk, "target": "sda", "action": "eject"}, EDIT_POST),
+    "compute:vm_cdrom_add": ("post", lambda o: {"pk": o["vm"].pk}, EDIT_POST),
+    "compute:vm_nics": ("get", lambda o: {"pk": o["vm"].pk}, VIEW_GET),
+    "compute:vm_nic_add": ("post", lambda o: {"pk": o["vm"].pk}, EDIT_POST),
+    "compute:vm_nic_remove": ("post", lambda o: {"pk": o["vm"].pk}, EDIT_POST),
+    "compute:vm_nic_link": ("post", lambda o: {"pk": o["vm"].pk}, EDIT_POST),
 }

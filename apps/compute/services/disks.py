@@ -1,19 +1,59 @@
-"""Disks: attach an existing volume, detach (`virsh attach-disk` / `detach-disk`)."""
+"""Disks: attach an existing volume or a new one made on a pool, detach, grow live
+(`virsh attach-disk` / `detach-disk` / `vol-create` / `blockresize`).
+
+Input is checked before anything is queued (DiskError, VolumeError and QuotaExceeded are all
+ValueErrors whose message is for the form); the worker checks rights and space again, since they
+may have changed while the operation waited.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 
 from apps.accounts.authz import authorize
 from apps.audit import registry
 from apps.compute.models import VirtualMachine
+from apps.compute.quotas import GIB, quota_check
 from apps.compute.virt import disks
 from apps.compute.virt.xml import Disk
 from apps.core import realtime
+from apps.core.templatetags.kvm import human_bytes as human
 from apps.hosts.virt import connection
-from apps.operations.services import operation_queue
+from apps.hosts.virt.errors import VirtError
+from apps.operations.services import OperationError, operation_queue
+from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.services.volumes import VolumeError, check_new_name, check_pool, check_space, parse_size
+from apps.storage.virt import pools as pool_virt
+from apps.storage.virt import volumes as volume_virt
+from apps.storage.virt.volume_xml import FORMATS, Volume
 
 registry.register("vm.disk_attach", "attached a disk to VM")
 registry.register("vm.disk_detach", "detached a disk from VM")
+registry.register("vm.disk_new", "created a volume and attached it to VM")
+registry.register("vm.disk_resize", "resized a disk of VM")
+
+BUSES = ("virtio", "scsi", "sata")
+
+
+class DiskError(ValueError):
+    """A disk request that cannot be done as asked; the message is for the user."""
+
+
+def check_flags(live, config):
+    if not (live or config):
+        raise DiskError("Choose live, config or both.")
+
+
+def check_target(target):
+    if not target or not target.isalnum() or len(target) > 16:
+        raise DiskError(f"{target!r} is not a disk target such as vdb.")
+    return target
+
+
+def _queue(actor, vm, kind, params, task):
+    with transaction.atomic():
+        return operation_queue(actor=actor, kind=kind, target=vm, params=params, task=task, queue=vm.host.queue)
 
 
 def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
@@ -21,12 +61,13 @@ def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
     on the VM and storage.view on the volume's pool: a disk from a pool they may not use is refused."""
     from apps.compute.tasks.core import vm_disk_task
 
-    if not (live or config):
-        raise ValueError("choose live, config or both")
+    check_flags(live, config)
     authorize(actor, "vm.edit", vm)
     authorize(actor, "storage.view", volume.pool)
     if volume.pool.host_id != vm.host_id:
         raise PermissionDenied("The volume is on another host.")
+    if bus not in BUSES:
+        raise DiskError(f"Unknown bus {bus!r}: use one of {', '.join(BUSES)}.")
     params = {
         "op": "attach",
         "path": volume.path,
@@ -36,35 +77,113 @@ def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
         "config": config,
         "volume": f"{volume.pool.name}/{volume.name}",
     }
-    with transaction.atomic():
-        return operation_queue(
-            actor=actor, kind="vm.disk_attach", target=vm, params=params, task=vm_disk_task, queue=vm.host.queue
-        )
+    return _queue(actor, vm, "vm.disk_attach", params, vm_disk_task)
 
 
 def vm_disk_detach(*, actor, vm, target, live=True, config=True):
     from apps.compute.tasks.core import vm_disk_task
 
-    if not (live or config):
-        raise ValueError("choose live, config or both")
+    check_flags(live, config)
     authorize(actor, "vm.edit", vm)
+    check_target(target)
     params = {"op": "detach", "target": target, "live": live, "config": config}
-    with transaction.atomic():
-        return operation_queue(
-            actor=actor, kind="vm.disk_detach", target=vm, params=params, task=vm_disk_task, queue=vm.host.queue
+    return _queue(actor, vm, "vm.disk_detach", params, vm_disk_task)
+
+
+def vm_disk_new(
+    *, actor, vm, pool, name, capacity, unit="GiB", format="qcow2", preallocate=False, bus="virtio", live, config
+):
+    """Create a volume on a pool and attach it, in one operation (`virt-install --disk size=`
+    for a VM that already exists). Needs vm.edit on the VM and storage.manage on the pool; the
+    new size counts against the VM's team disk quota."""
+    from apps.compute.tasks.devices import vm_disk_change_task
+
+    authorize(actor, "vm.edit", vm)
+    authorize(actor, "storage.manage", pool)
+    check_flags(live, config)
+    if pool.host_id != vm.host_id:
+        raise DiskError("The pool is on another host than the VM.")
+    check_pool(pool)
+    check_new_name(pool, name)
+    if format not in FORMATS:
+        raise VolumeError(f"Format must be one of {', '.join(FORMATS)}.")
+    if bus not in BUSES:
+        raise DiskError(f"Unknown bus {bus!r}: use one of {', '.join(BUSES)}.")
+    size = parse_size(capacity, unit)
+    check_space(capacity=size, pool_capacity=pool.capacity, available=pool.available, preallocate=preallocate)
+    quota_check(vm.team, disk_gib=size / GIB)
+    params = {
+        "pool_id": pool.pk,
+        "name": name,
+        "capacity": size,
+        "format": format,
+        "preallocate": bool(preallocate),
+        "bus": bus,
+        "live": bool(live),
+        "config": bool(config),
+    }
+    return _queue(actor, vm, "vm.disk_new", params, vm_disk_change_task)
+
+
+def vm_disk_resize(*, actor, vm, target, capacity, unit="GiB"):
+    """Grow a disk of a running VM (`virsh blockresize`). Shrinking is refused: the guest's file
+    systems still use the end of the disk. A shut-off VM's disks are resized as volumes."""
+    from apps.compute.tasks.devices import vm_disk_change_task
+
+    authorize(actor, "vm.edit", vm)
+    check_target(target)
+    if vm.state not in ("running", "paused"):
+        raise DiskError(
+            "A live resize needs the VM running. While it is shut off, resize the disk's volume on its pool's page."
         )
+    size = parse_size(capacity, unit)
+    current = None
+    try:  # one read, to refuse a shrink on the form; the worker checks again with fresh figures
+        with connection.connected(vm.host.uri) as conn:
+            found = [d for d in disks.list_disks(conn, str(vm.uuid)) if d.target == target]
+    except VirtError:
+        found = None
+    if found == []:
+        raise DiskError(f"The VM has no disk {target}.")
+    if found:
+        if found[0].device != "disk":
+            raise DiskError(f"{target} is a {found[0].device}, not a disk.")
+        current = found[0].capacity
+    if current is not None and size <= current:
+        raise DiskError(f"{target} is {human(current)} now; a disk can only grow, give more than that.")
+    quota_check(vm.team, disk_gib=(size - (current or 0)) / GIB)
+    params = {"target": target, "capacity": size}
+    return _queue(actor, vm, "vm.disk_resize", params, vm_disk_change_task)
+
+
+# -- the worker side -------------------------------------------------------------------------
+
+
+def worker_vm(op, permission="vm.edit"):
+    """The operation's VM, with the actor's right checked again (it may have been revoked)."""
+    vm = VirtualMachine.objects.select_related("host", "team").get(pk=int(op.target_id))
+    if op.actor is not None:
+        authorize(op.actor, permission, vm)
+    return vm
+
+
+def devices_changed(vm):
+    """The open VM page re-reads its tab."""
+    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="devices")
+
+
+def next_free_target(conn, uuid, bus):
+    existing = {d.target for d in disks.list_disks(conn, uuid)}
+    existing |= {d.target for d in disks.list_disks(conn, uuid, inactive=True)}
+    return disks.next_target(existing, bus)
 
 
 def vm_disk_execute(op):
-    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, "vm.edit", vm)
+    vm = worker_vm(op)
     p = op.params
     with connection.connected(vm.host.uri) as conn:
         if p["op"] == "attach":
-            existing = {d.target for d in disks.list_disks(conn, str(vm.uuid))}
-            existing |= {d.target for d in disks.list_disks(conn, str(vm.uuid), inactive=True)}
-            target = disks.next_target(existing, p["bus"])
+            target = next_free_target(conn, str(vm.uuid), p["bus"])
             disk = Disk(source=p["path"], target=target, bus=p["bus"], format=p["format"])
             disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
             message = f"{p['volume']} attached to {vm.name} as {target}"
@@ -74,5 +193,65 @@ def vm_disk_execute(op):
             if p["live"] and p["target"] in {d.target for d in disks.list_disks(conn, str(vm.uuid))}:
                 # QEMU unplugs a disk only when the guest lets it go (ACPI hot-unplug).
                 message += "; the running guest has not released it yet, it goes when the guest does"
-    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="devices")
+    devices_changed(vm)
+    return message
+
+
+def _new(op, vm, conn):
+    p = op.params
+    pool = StoragePool.objects.select_related("host").get(pk=p["pool_id"])
+    if op.actor is not None:
+        authorize(op.actor, "storage.manage", pool)
+    live = pool_virt.pool_info(conn, str(pool.uuid))
+    if live is None or live.state != "running":
+        raise OperationError(f"Pool {pool.name} is not active.")
+    try:  # the inventory may lag behind libvirt: check again with libvirt's own figures
+        check_space(
+            capacity=p["capacity"], pool_capacity=live.capacity, available=live.available, preallocate=p["preallocate"]
+        )
+    except VolumeError as exc:
+        raise OperationError(str(exc)) from None
+    spec = Volume(
+        name=p["name"],
+        capacity=p["capacity"],
+        allocation=p["capacity"] if p["preallocate"] else 0,
+        format=p["format"],
+    )
+    info = volume_virt.create(
+        conn, str(pool.uuid), spec.to_xml(), prealloc_metadata=p["preallocate"] and p["format"] == "qcow2"
+    )
+    try:
+        target = next_free_target(conn, str(vm.uuid), p["bus"])
+        disk = Disk(source=info.path, target=target, bus=p["bus"], format=p["format"])
+        disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
+    except BaseException:
+        # One operation, one outcome: a volume nobody asked for on its own is not left behind.
+        volume_virt.delete_quietly(conn, str(pool.uuid), p["name"])
+        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
+        raise
+    pool_refresh_inventory(conn, pool.host, str(pool.uuid))
+    VirtualMachine.objects.filter(pk=vm.pk).update(disk_bytes=F("disk_bytes") + p["capacity"])
+    kind = "preallocated" if p["preallocate"] else "sparse"
+    return (
+        f"created {kind} {p['format']} volume {pool.name}/{p['name']} ({human(p['capacity'])}) "
+        f"and attached it to {vm.name} as {target}"
+    )
+
+
+def _resize(op, vm, conn):
+    p = op.params
+    source = next((d.source for d in disks.list_disks(conn, str(vm.uuid)) if d.target == p["target"]), "")
+    before = disks.resize(conn, str(vm.uuid), p["target"], p["capacity"])
+    VirtualMachine.objects.filter(pk=vm.pk).update(disk_bytes=F("disk_bytes") + (p["capacity"] - before))
+    volume = StorageVolume.objects.select_related("pool").filter(pool__host=vm.host, path=source).first()
+    if volume is not None:  # the pool's page shows the new size and free space
+        pool_refresh_inventory(conn, vm.host, str(volume.pool.uuid))
+    return f"{p['target']} of {vm.name} grew from {human(before)} to {human(p['capacity'])}"
+
+
+def vm_disk_change_execute(op):
+    vm = worker_vm(op)
+    with connection.connected(vm.host.uri) as conn:
+        message = {"vm.disk_new": _new, "vm.disk_resize": _resize}[op.kind](op, vm, conn)
+    devices_changed(vm)
     return message

@@ -1,21 +1,140 @@
-"""The NICs tab: add, remove, link up/down."""
+"""The NICs tab: what `virsh domiflist` shows plus link state; add, remove, link up/down.
 
-from django.shortcuts import render
-from django.urls import path
-from django.views.decorators.http import require_GET
+Like the Disks tab, every POST answers htmx with the tab itself: the reason by the form when the
+input was refused (nothing changed), or a note that the operation is queued.
+"""
 
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.authz import authorize, rights
 from apps.accounts.decorators import needs
+from apps.compute.models import VirtualMachine
+from apps.compute.services import nics as nic_services
 from apps.compute.views.common import vm_or_403
+from apps.compute.virt import nics
+from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
+from apps.hosts.virt import connection
+from apps.hosts.virt.errors import VirtError
+
+
+def _tab(request, vm, *, form="", error="", notice=""):
+    request.path = reverse("compute:vm_nics", args=[vm.pk])  # tabs/base.html re-reads from here
+    context = {
+        "vm": vm,
+        "running": vm.state in ("running", "paused"),
+        "can_edit": rights(request.user, "vm.edit").allows(vm),
+        "error": "",
+        "form": form,
+        "form_error": error,
+        "notice": notice,
+        "posted": request.POST if error else {},
+        "kinds": NIC_KINDS,
+        "models": NIC_MODELS,
+        "modes": MACVTAP_MODES,
+        "networks": [],
+        "host_ifaces": [],
+    }
+    try:
+        with connection.connected(vm.host.uri) as conn:
+            context["nics"] = nics.list_nics(conn, str(vm.uuid))
+            if context["can_edit"]:
+                context["networks"] = nics.list_networks(conn)
+                context["host_ifaces"] = nics.host_interfaces(conn)
+    except VirtError as exc:
+        context["nics"], context["error"] = [], str(exc)
+    return render(request, "compute/tabs/nics.html", context)
 
 
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_nics(request, pk):
-    """Placeholder until this area is built."""
-    vm = vm_or_403(request, pk)
-    return render(request, "compute/tabs/placeholder.html", {"vm": vm})
+    return _tab(request, vm_or_403(request, pk))
+
+
+def _editable_vm(request, pk):
+    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=pk, present=True)
+    authorize(request.user, "vm.edit", vm)  # before looking at the input: refusals say nothing of it
+    return vm
+
+
+def _flags(request):
+    scope = request.POST.get("scope")
+    if scope in ("live", "config", "both"):
+        return scope in ("live", "both"), scope in ("config", "both")
+    return request.POST.get("live") == "on", request.POST.get("config") == "on"
+
+
+def _act(request, vm, form, action):
+    try:
+        op = action()
+    except ValueError as exc:  # NicError and "choose live, config or both"
+        if not request.htmx:
+            return HttpResponse(str(exc), status=400)
+        return _tab(request, vm, form=form, error=str(exc))
+    if not request.htmx:
+        return redirect("compute:vm_detail", pk=vm.pk)
+    return _tab(request, vm, form=form, notice=f"Queued ({op.kind}); the result shows in the operations panel.")
+
+
+@needs("vm.edit", per_object=True)
+@require_POST
+def vm_nic_add(request, pk):
+    vm = _editable_vm(request, pk)
+    live, config = _flags(request)
+    p = request.POST
+    kind = p.get("kind", "network")
+    source = p.get("network", "") if kind == "network" else p.get("source", "").strip()
+
+    def action():
+        return nic_services.vm_nic_add(
+            actor=request.user,
+            vm=vm,
+            kind=kind,
+            source=source,
+            model=p.get("model", "virtio"),
+            mac=p.get("mac", ""),
+            mode=p.get("mode") or None,
+            live=live,
+            config=config,
+        )
+
+    return _act(request, vm, "add", action)
+
+
+@needs("vm.edit", per_object=True)
+@require_POST
+def vm_nic_remove(request, pk):
+    vm = _editable_vm(request, pk)
+    live, config = _flags(request)
+    mac = request.POST.get("mac", "")
+    return _act(
+        request,
+        vm,
+        "row",
+        lambda: nic_services.vm_nic_remove(actor=request.user, vm=vm, mac=mac, live=live, config=config),
+    )
+
+
+@needs("vm.edit", per_object=True)
+@require_POST
+def vm_nic_link(request, pk):
+    vm = _editable_vm(request, pk)
+    live, config = _flags(request)
+    mac, state = request.POST.get("mac", ""), request.POST.get("state", "")
+    return _act(
+        request,
+        vm,
+        "row",
+        lambda: nic_services.vm_nic_link(actor=request.user, vm=vm, mac=mac, state=state, live=live, config=config),
+    )
 
 
 urlpatterns = [
     path("<int:pk>/nics/", vm_nics, name="vm_nics"),
+    path("<int:pk>/nics/add/", vm_nic_add, name="vm_nic_add"),
+    path("<int:pk>/nics/remove/", vm_nic_remove, name="vm_nic_remove"),
+    path("<int:pk>/nics/link/", vm_nic_link, name="vm_nic_link"),
 ]

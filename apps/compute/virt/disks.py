@@ -81,8 +81,9 @@ def list_disks(conn, uuid, *, inactive=False) -> list[DiskInfo]:
 
 
 def next_target(existing, bus="virtio"):
-    """The first free device name for a bus: vda, vdb, … for virtio; sda, … for scsi/sata."""
-    prefix = "vd" if bus == "virtio" else "sd"
+    """The first free device name for a bus: vda, vdb, … for virtio; hda, … for ide; sda, … for
+    scsi/sata."""
+    prefix = {"virtio": "vd", "ide": "hd"}.get(bus, "sd")
     for letter in "abcdefghijklmnopqrstuvwxyz":
         if f"{prefix}{letter}" not in existing:
             return f"{prefix}{letter}"
@@ -120,3 +121,63 @@ def detach(conn, uuid, target, *, live, config):
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
     raise VirtError(f"the domain has no disk {target}")
+
+
+def resize(conn, uuid, target, size):
+    """`virsh blockresize TARGET SIZE` on the running domain, grow only: shrinking a disk under a
+    running guest cuts off data its file systems still use, so it is refused here, not tried."""
+    dom = _domain(conn, uuid)
+    try:
+        if not dom.isActive():
+            raise VirtError("the VM is not running: a live resize needs it running")
+        capacity, _allocation, _physical = dom.blockInfo(target)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    if size <= capacity:
+        raise VirtError(f"{target} is already {capacity} bytes; a disk can only grow ({size} bytes asked)")
+    try:
+        dom.blockResize(target, size, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    return capacity
+
+
+def change_media(conn, uuid, target, path, *, live, config):
+    """`virsh change-media TARGET [PATH] --insert/--eject`: the CD-ROM element libvirt holds
+    (in the running VM and/or the saved definition) gets a new source, or none, through
+    updateDeviceFlags."""
+    dom = _domain(conn, uuid)
+    scopes = []
+    if live:
+        scopes.append((AFFECT_LIVE, 0))
+    if config:
+        scopes.append((AFFECT_CONFIG, libvirt.VIR_DOMAIN_XML_INACTIVE))
+    if not scopes:
+        raise VirtError("choose live, config or both")
+    for flag, xml_flags in scopes:
+        try:
+            root = etree.fromstring(dom.XMLDesc(xml_flags))
+        except libvirt.libvirtError as exc:
+            raise from_libvirt(exc) from None
+        el = next(
+            (
+                d
+                for d in root.findall("devices/disk")
+                if d.get("device") == "cdrom" and d.find("target") is not None and d.find("target").get("dev") == target
+            ),
+            None,
+        )
+        if el is None:
+            raise VirtError(f"the VM has no CD-ROM drive {target}")
+        for old in el.findall("source"):
+            el.remove(old)
+        if path:
+            el.set("type", "file")
+            if el.find("driver") is not None:
+                el.find("driver").set("type", "raw")  # ISO images are raw
+            source = etree.Element("source", file=path)
+            el.find("target").addprevious(source)
+        try:
+            dom.updateDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
+        except libvirt.libvirtError as exc:
+            raise from_libvirt(exc) from None

@@ -1,0 +1,160 @@
+"""A domain's NICs (`virsh domiflist` plus link state and MAC), add, remove, link up/down; and the
+host's libvirt networks and interfaces for the add form (there is no network app to ask yet)."""
+
+from dataclasses import dataclass
+
+import libvirt
+from lxml import etree
+
+from apps.hosts.virt.errors import VirtError, from_libvirt
+
+from .disks import _domain, _flags
+from .xml import Interface
+
+
+@dataclass(frozen=True)
+class NicInfo:
+    type: str  # libvirt's interface type: network, bridge, direct, user, …
+    kind: str  # as the form names it: network, bridge, ovs, direct, or the libvirt type
+    source: str
+    mode: str
+    model: str
+    mac: str
+    link: str  # "up" or "down"
+    target: str  # the host-side device (vnet0, macvtap0) while running
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    name: str
+    active: bool
+    bridge: str
+
+
+def _nic(el) -> NicInfo:
+    src = el.find("source")
+    src_attrs = dict(src.attrib) if src is not None else {}
+    itype = el.get("type", "")
+    vport = el.find("virtualport")
+    kind = "ovs" if itype == "bridge" and vport is not None and vport.get("type") == "openvswitch" else itype
+    source = src_attrs.get("network") or src_attrs.get("bridge") or src_attrs.get("dev") or ""
+    link = el.find("link")
+    return NicInfo(
+        type=itype,
+        kind=kind,
+        source=source,
+        mode=src_attrs.get("mode", "") if itype == "direct" else "",
+        model=el.find("model").get("type", "") if el.find("model") is not None else "",
+        mac=el.find("mac").get("address", "") if el.find("mac") is not None else "",
+        link=link.get("state", "up") if link is not None else "up",
+        target=el.find("target").get("dev", "") if el.find("target") is not None else "",
+    )
+
+
+def _root(dom, inactive):
+    try:
+        return etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def list_nics(conn, uuid, *, inactive=False) -> list[NicInfo]:
+    return [_nic(el) for el in _root(_domain(conn, uuid), inactive).findall("devices/interface")]
+
+
+def _by_mac(root, mac):
+    for el in root.findall("devices/interface"):
+        m = el.find("mac")
+        if m is not None and m.get("address", "").lower() == mac.lower():
+            return el
+    return None
+
+
+def attach(conn, uuid, iface: Interface, *, live, config):
+    """`virsh attach-interface` with --live and/or --config; returns the MAC libvirt gave it (its
+    own choice when none was asked for), found as the one NIC that was not there before."""
+    dom = _domain(conn, uuid)
+    inactive = not live
+    before = {n.mac for n in list_nics(conn, uuid, inactive=inactive)}
+    try:
+        dom.attachDeviceFlags(etree.tostring(iface.to_element(), encoding="unicode"), _flags(live, config))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    if iface.mac:
+        return iface.mac
+    new = [n.mac for n in list_nics(conn, uuid, inactive=inactive) if n.mac not in before]
+    return new[0] if new else ""
+
+
+def _each_scope(dom, mac, live, config):
+    """(flag, element) for the running domain and/or the saved definition: each gets the element
+    libvirt itself holds for that MAC there, so nothing about the NIC needs to be guessed."""
+    _flags(live, config)
+    scopes = []
+    if live:
+        scopes.append((libvirt.VIR_DOMAIN_AFFECT_LIVE, _by_mac(_root(dom, False), mac), "running VM"))
+    if config:
+        scopes.append((libvirt.VIR_DOMAIN_AFFECT_CONFIG, _by_mac(_root(dom, True), mac), "saved configuration"))
+    for _flag, el, where in scopes:
+        if el is None:
+            raise VirtError(f"the {where} has no NIC with MAC {mac}")
+    return scopes
+
+
+def detach(conn, uuid, mac, *, live, config):
+    dom = _domain(conn, uuid)
+    for flag, el, _where in _each_scope(dom, mac, live, config):
+        try:
+            dom.detachDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
+        except libvirt.libvirtError as exc:
+            raise from_libvirt(exc) from None
+
+
+def set_link(conn, uuid, mac, state, *, live, config):
+    """`virsh domif-setlink`: the cable plugged in (up) or pulled out (down); the guest sees it."""
+    if state not in ("up", "down"):
+        raise VirtError("link state is up or down")
+    dom = _domain(conn, uuid)
+    for flag, el, _where in _each_scope(dom, mac, live, config):
+        link = el.find("link")
+        if link is None:
+            link = etree.SubElement(el, "link")
+        link.set("state", state)
+        try:
+            dom.updateDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
+        except libvirt.libvirtError as exc:
+            raise from_libvirt(exc) from None
+
+
+def list_networks(conn) -> list[NetworkInfo]:
+    """The host's libvirt networks (`virsh net-list --all`), for the add form's select."""
+    try:
+        nets = conn.listAllNetworks(0)
+        infos = []
+        for net in nets:
+            try:
+                bridge = net.bridgeName()
+            except libvirt.libvirtError:
+                bridge = ""  # networks without a bridge (macvtap pools, hostdev)
+            infos.append(NetworkInfo(name=net.name(), active=bool(net.isActive()), bridge=bridge))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    return sorted(infos, key=lambda n: n.name)
+
+
+def host_interfaces(conn) -> list[str]:
+    """Names of the host's network interfaces libvirt knows as node devices (for macvtap and
+    bridge suggestions); empty when the driver cannot tell."""
+    try:
+        devices = conn.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET)
+    except libvirt.libvirtError:
+        return []
+    names = []
+    for dev in devices:
+        try:
+            name = etree.fromstring(dev.XMLDesc(0)).findtext("capability/interface")
+        except libvirt.libvirtError:
+            continue
+        if name:
+            names.append(name)
+    return sorted(set(names))
