@@ -17,6 +17,13 @@ class LiveConsumer(WebsocketConsumer):
         if user is None or not user.is_authenticated:
             self.close(code=4401)
             return
+        from apps.accounts.security.services import must_enrol
+
+        if must_enrol(user):
+            # The pages send such an administrator to enrolment first (RequireSecondFactorMiddleware);
+            # the live socket, which that middleware never sees, refuses them the same way.
+            self.close(code=4403)
+            return
         self.groups_joined = realtime.groups_for(user)
         for group in self.groups_joined:
             async_to_sync(self.channel_layer.group_add)(group, self.channel_name)

@@ -90,3 +90,18 @@ def test_a_socket_from_another_origin_is_refused(viewer):
         return connected
 
     assert async_to_sync(scenario)() is False
+
+
+def test_an_admin_who_must_enrol_a_second_factor_gets_no_live_socket(admin, settings):
+    """With the 2FA rule on, an administrator without a device reaches only the enrolment page,
+    and the WebSocket (which no middleware sees) is refused too."""
+    settings.KVMWEB_REQUIRE_2FA_FOR_ADMINS = True
+    headers = _headers(admin)
+
+    async def scenario():
+        comm = _communicator(headers)
+        connected, code = await comm.connect()
+        await comm.disconnect()
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4403)
