@@ -1,21 +1,84 @@
-"""The XML tab: the domain XML, and editing it with validation."""
+"""The XML tab: the domain XML (saved, and live when running), and editing it.
 
-from django.shortcuts import render
+How a user sees libvirt's refusal without reloading: the form posts; what the request can check
+(well-formed, same UUID and name) comes back at once as a form error. A valid edit is queued, and
+the answer is the same form, text kept, in a "saving" state that carries a listener for that
+operation: when the operation's row in the panel is swapped in finished (the live socket pushes
+every change of it), or had already finished when the form arrived, the listener re-reads this tab
+with ?op=N. The tab then shows, for its author only, the operation's outcome: libvirt's message
+beside the text they sent (kept in the operation row), or the new definition. No polling: one
+re-read when the operation ends.
+"""
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.authz import authorize, rights
 from apps.accounts.decorators import needs
+from apps.compute.models import VirtualMachine
+from apps.compute.services import xmledit as services
 from apps.compute.views.common import vm_or_403
+from apps.hosts.virt.errors import VirtError
+from apps.operations.models import Operation
+
+
+def _read(vm, live=False):
+    try:
+        return services.read_xml(vm, live=live), ""
+    except VirtError as exc:
+        return "", str(exc)
+
+
+def _own_edit(request, vm):
+    """The edit operation named by ?op=, if it is this user's, on this VM."""
+    op_id = request.GET.get("op", "")
+    if not op_id.isdigit():
+        return None
+    return Operation.objects.filter(
+        pk=int(op_id), kind="vm.xml_edit", target_type="vm", target_id=str(vm.pk), actor=request.user
+    ).first()
 
 
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_xml(request, pk):
-    """Placeholder until this area is built."""
     vm = vm_or_403(request, pk)
-    return render(request, "compute/tabs/placeholder.html", {"vm": vm})
+    can_edit = rights(request.user, "vm.edit").allows(vm)
+    saved, error = _read(vm)
+    context = {"vm": vm, "can_edit": can_edit, "saved": saved, "text": saved, "error": error}
+    if vm.state in ("running", "paused", "blocked"):
+        context["live"], _ = _read(vm, live=True)
+    op = _own_edit(request, vm) if can_edit else None
+    if op is not None:
+        context["op"] = op
+        if not op.finished or op.status != "succeeded":
+            # Waiting, or refused: the user's own text stays in the form (gone once defined).
+            context["text"] = op.params.get("xml", saved)
+    return render(request, "compute/tabs/xml.html", context)
+
+
+@needs("vm.edit", per_object=True)
+@require_POST
+def vm_xml_save(request, pk):
+    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=pk, present=True)
+    authorize(request.user, "vm.edit", vm)  # before looking at the input
+    text = request.POST.get("xml", "")
+    context = {"vm": vm, "can_edit": True, "text": text}
+    try:
+        context["op"] = services.vm_xml_edit(actor=request.user, vm=vm, xml=text)
+    except services.XmlInputError as exc:
+        context["form_error"] = str(exc)
+    except VirtError as exc:
+        context["form_error"] = f"Cannot read the current definition: {exc}"
+    if not request.htmx:
+        error = context.get("form_error")
+        return HttpResponse(error, status=400) if error else redirect("compute:vm_detail", pk=pk)
+    return render(request, "compute/tabs/xml.html#xml_form", context)
 
 
 urlpatterns = [
     path("<int:pk>/xml/", vm_xml, name="vm_xml"),
+    path("<int:pk>/xml/save/", vm_xml_save, name="vm_xml_save"),
 ]

@@ -1,0 +1,203 @@
+"""Settings: vCPUs and memory (live where the hypervisor allows, else next boot), autostart, boot
+order and menu, title and description (right: vm.edit).
+
+The service reads the VM's settings from libvirt once (the request already needs them to know
+what changed and against which limits), checks the host's limits and the team's quota when
+something grows, and queues one operation with only the changes. The worker applies them and its
+message says, for each, whether it took effect now or from the next boot.
+"""
+
+from django.db import transaction
+
+from apps.accounts.authz import authorize
+from apps.audit import registry
+from apps.compute.models import VirtualMachine
+from apps.compute.quotas import quota_check
+from apps.compute.services.inventory import vm_inventory_apply
+from apps.compute.virt import domains, xmledit
+from apps.compute.virt import settings as virt
+from apps.core import realtime
+from apps.hosts.virt import connection
+from apps.operations.services import operation_queue
+
+registry.register("vm.settings", "changed the settings of VM")
+
+MIN_MEMORY_MIB = 16  # below this no firmware boots; refusing here beats a failed start later
+TITLE_MAX = 255
+DESCRIPTION_MAX = 4000
+
+
+class SettingsError(ValueError):
+    """Input refused before anything was queued: `field` names the form field, or None."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def _int(value, field, label):
+    if isinstance(value, bool):
+        raise SettingsError(f"{label} must be a whole number.", field)
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise SettingsError(f"{label} must be a whole number, not {value!r}.", field) from None
+    if number < 1:
+        raise SettingsError(f"{label} must be at least 1.", field)
+    return number
+
+
+def read(vm):
+    """What the form shows and the service compares against: one adapter call."""
+    with connection.connected(vm.host.uri) as conn:
+        return virt.read(conn, str(vm.uuid))
+
+
+def _check_cpu_memory(vm, current, vcpus, max_vcpus, memory_mib, max_memory_mib):
+    limit = min(x for x in (current.host_cpus, current.hypervisor_max_vcpus, vm.host.cpus) if x)
+    for value, field in ((vcpus, "vcpus"), (max_vcpus, "max_vcpus")):
+        if value > limit:
+            raise SettingsError(f"At most {limit} vCPUs on host {vm.host.name} ({value} asked).", field)
+    if vcpus > max_vcpus:
+        raise SettingsError(f"vCPUs ({vcpus}) cannot be more than the maximum ({max_vcpus}).", "vcpus")
+    host_mib = min(x for x in (current.host_memory_kib, vm.host.memory_kib or 0) if x) // 1024
+    for value, field in ((memory_mib, "memory_mib"), (max_memory_mib, "max_memory_mib")):
+        if value > host_mib:
+            raise SettingsError(f"Host {vm.host.name} has {host_mib} MiB of memory; {value} MiB cannot fit.", field)
+    if memory_mib < MIN_MEMORY_MIB:
+        raise SettingsError(f"Memory must be at least {MIN_MEMORY_MIB} MiB.", "memory_mib")
+    if memory_mib > max_memory_mib:
+        raise SettingsError(
+            f"Memory ({memory_mib} MiB) cannot be more than the maximum ({max_memory_mib} MiB).", "memory_mib"
+        )
+    # The quota counts vCPUs as the inventory does (the current count) and memory by its maximum.
+    grow_vcpus = max(0, vcpus - vm.vcpus)
+    grow_memory = max(0, max_memory_mib - vm.max_memory_kib // 1024)
+    if grow_vcpus or grow_memory:
+        try:
+            quota_check(vm.team, vcpus=grow_vcpus, memory_mib=grow_memory)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+
+
+def vm_settings_change(  # noqa: PLR0913 - one form, one operation
+    *,
+    actor,
+    vm,
+    vcpus,
+    max_vcpus,
+    memory_mib,
+    max_memory_mib,
+    autostart,
+    boot,
+    bootmenu,
+    title,
+    description,
+    current=None,
+):
+    """Queue the changes the form asks for; nothing is queued when nothing changes."""
+    from apps.compute.tasks.state import vm_settings_task
+
+    authorize(actor, "vm.edit", vm)
+    vcpus, max_vcpus = _int(vcpus, "vcpus", "vCPUs"), _int(max_vcpus, "max_vcpus", "Maximum vCPUs")
+    memory_mib = _int(memory_mib, "memory_mib", "Memory")
+    max_memory_mib = _int(max_memory_mib, "max_memory_mib", "Maximum memory")
+    boot = [b for b in boot if b]
+    unknown = [b for b in boot if b not in virt.BOOT_DEVICES]
+    if unknown:
+        raise SettingsError(f"Unknown boot device {unknown[0]!r}: use {', '.join(virt.BOOT_DEVICES)}.", "boot")
+    if not boot:
+        raise SettingsError("Choose at least one boot device.", "boot")
+    if len(set(boot)) != len(boot):
+        raise SettingsError("Each boot device can appear once.", "boot")
+    title, description = (title or "").strip(), (description or "").strip()
+    if "\n" in title or "\r" in title or len(title) > TITLE_MAX:
+        raise SettingsError(f"A title is one line of at most {TITLE_MAX} characters.", "title")
+    if len(description) > DESCRIPTION_MAX:
+        raise SettingsError(f"A description has at most {DESCRIPTION_MAX} characters.", "description")
+    current = current or read(vm)
+    _check_cpu_memory(vm, current, vcpus, max_vcpus, memory_mib, max_memory_mib)
+
+    before = {
+        "vcpus": current.live_vcpus if current.running else current.vcpus,
+        "max_vcpus": current.max_vcpus,
+        "memory_mib": (current.live_memory_kib if current.running else current.memory_kib) // 1024,
+        "max_memory_mib": current.max_memory_kib // 1024,
+        "autostart": current.autostart,
+        "boot": current.boot,
+        "bootmenu": current.bootmenu,
+        "title": current.title,
+        "description": current.description,
+    }
+    after = {
+        "vcpus": vcpus,
+        "max_vcpus": max_vcpus,
+        "memory_mib": memory_mib,
+        "max_memory_mib": max_memory_mib,
+        "autostart": bool(autostart),
+        "boot": boot,
+        "bootmenu": bool(bootmenu),
+        "title": title,
+        "description": description,
+    }
+    if current.running:  # the saved count may differ from the live one: keep them in line
+        if vcpus != current.vcpus:
+            before["vcpus_saved"], after["vcpus_saved"] = current.vcpus, vcpus
+        if memory_mib != current.memory_kib // 1024:
+            before["memory_saved_mib"], after["memory_saved_mib"] = current.memory_kib // 1024, memory_mib
+    changes = {k: {"before": before.get(k), "after": v} for k, v in after.items() if before.get(k) != v}
+    if not changes:
+        raise SettingsError("Nothing changed.")
+    with transaction.atomic():
+        return operation_queue(
+            actor=actor,
+            kind="vm.settings",
+            target=vm,
+            params={"changes": changes},
+            task=vm_settings_task,
+            queue=vm.host.queue,
+        )
+
+
+def vm_settings_execute(op):
+    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
+    if op.actor is not None:
+        authorize(op.actor, "vm.edit", vm)
+    changes = {k: v["after"] for k, v in op.params["changes"].items()}
+    uuid, done, row = str(vm.uuid), [], {}
+    with connection.connected(vm.host.uri) as conn:
+        current = virt.read(conn, uuid)  # again: the VM may have started or stopped since the form
+        if {"vcpus", "max_vcpus", "vcpus_saved"} & changes.keys():
+            wanted = changes.get("vcpus", changes.get("vcpus_saved", current.live_vcpus or current.vcpus))
+            maximum = changes.get("max_vcpus", current.max_vcpus)
+            done.append(virt.set_vcpus(conn, uuid, vcpus=wanted, max_vcpus=maximum, current=current))
+        if {"memory_mib", "max_memory_mib", "memory_saved_mib"} & changes.keys():
+            live_now = (current.live_memory_kib if current.running else current.memory_kib) // 1024
+            wanted = changes.get("memory_mib", changes.get("memory_saved_mib", live_now))
+            maximum = changes.get("max_memory_mib", current.max_memory_kib // 1024)
+            current = virt.read(conn, uuid)  # after the vCPU change, for the memory's own "before"
+            done.append(
+                virt.set_memory(conn, uuid, memory_kib=wanted * 1024, max_memory_kib=maximum * 1024, current=current)
+            )
+        if "boot" in changes or "bootmenu" in changes:
+            boot = changes.get("boot", current.boot)
+            menu = changes.get("bootmenu", current.bootmenu)
+            xml = virt.boot_xml(xmledit.secure_inactive(conn, uuid), boot=boot, bootmenu=menu)
+            xmledit.redefine(conn, uuid, xml)
+            note = " (per-device boot order replaced)" if current.device_boot_order else ""
+            done.append(f"boot order {', '.join(boot)}, boot menu {'on' if menu else 'off'} from the next boot{note}")
+        if "autostart" in changes:
+            virt.set_autostart(conn, uuid, changes["autostart"])
+            row["autostart"] = changes["autostart"]
+            done.append(f"autostart {'on' if changes['autostart'] else 'off'}")
+        if "title" in changes or "description" in changes:
+            virt.set_metadata(
+                conn, uuid, title=changes.get("title"), description=changes.get("description"), running=current.running
+            )
+            row |= {k: changes[k] for k in ("title", "description") if k in changes}
+            done.append(" and ".join(k for k in ("title", "description") if k in changes) + " set")
+        vm_inventory_apply(host=vm.host, uuid=uuid, info=domains.domain_info(conn, uuid))
+    if row:  # fields the inventory mirror does not follow
+        VirtualMachine.objects.filter(pk=vm.pk).update(**row)
+    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="settings")
+    return f"{vm.name}: " + "; ".join(d for d in done if d)
