@@ -1,19 +1,173 @@
-"""The create wizard (virt-install's parity) and define-from-XML."""
+"""The create wizard (virt-install's parity) and define-from-XML.
 
-from django.http import HttpResponse
-from django.urls import path
-from django.views.decorators.http import require_GET
+One page with sections. Changing the host or the OS re-renders the form (the host decides which
+pools, ISOs and networks are offered; the OS brings its recommended memory, vCPUs and disk size);
+"Review" checks everything and shows the XML that will be defined; "Create" queues the operation
+and goes to the VM list, where the operations panel follows it. No view calls libvirt to change
+anything: the only calls here read the host's networks and domain capabilities.
+"""
 
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from apps.accounts.authz import authorize
 from apps.accounts.decorators import needs
+from apps.compute import osinfo
+from apps.compute.forms.create import DEFAULTS, CreateForm, DefineXMLForm, creatable_hosts
+from apps.compute.services import create as services
+from apps.compute.services import create_xml
+from apps.core.htmx import render_page
+from apps.hosts.models import Host
+from apps.hosts.virt.errors import VirtError
 
 
-@needs("vm.create")
-@require_GET
+def _hosts_or_403(request):
+    hosts = creatable_hosts(request.user)
+    if not hosts.exists():
+        authorize(request.user, "vm.create")  # 403, audited
+    return hosts
+
+
+def _host(request, hosts, source):
+    pk = source.get("host", "")
+    if pk.isdigit():
+        host = Host.objects.filter(pk=int(pk)).first()
+        if host is not None:
+            authorize(request.user, "vm.create", host)  # a host outside the picker is a forged request
+        return host
+    return hosts.first() if hosts.count() == 1 else None
+
+
+def _facts(host):
+    if host is None:
+        return None, ""
+    try:
+        return services.host_facts(host), ""
+    except VirtError as exc:
+        return None, f"Cannot read {host.name}: {exc}"
+
+
+def _os_defaults(entry):
+    if entry is None:
+        return dict(DEFAULTS)
+    return {
+        "memory_mib": entry.recommended_ram_mib() or DEFAULTS["memory_mib"],
+        "vcpus": entry.recommended_vcpus() or DEFAULTS["vcpus"],
+        "disk_gib": entry.recommended_disk_gib() or DEFAULTS["disk_gib"],
+    }
+
+
+def _render(request, form, *, host, error="", xml="", final=""):
+    entry = form.os_entry
+    context = {
+        "form": form,
+        "host": host,
+        "host_error": error,
+        "os_entry": entry,
+        "os_choices": ([entry] if entry else []) + [o for o in osinfo.search("", limit=40) if o is not entry],
+        "xml": xml,
+        "final_xml": final,
+        "limits": form.facts.limits if form.facts else None,
+    }
+    return render_page(request, "compute/create/wizard.html", context, partial="create_form")
+
+
+@needs("vm.create", per_object=True)
+@require_http_methods(["GET", "POST"])
 def vm_create(request):
-    """Placeholder until this area is built."""
-    return HttpResponse("Not built yet.")
+    hosts = _hosts_or_403(request)
+    if request.method == "GET":
+        host = _host(request, hosts, request.GET)
+        facts, error = _facts(host)
+        os_id = request.GET.get("os", "")
+        initial = {"host": host, "os_id": os_id, "start": True, **_os_defaults(osinfo.get(os_id))}
+        form = CreateForm(user=request.user, host=host, facts=facts, initial=initial)
+        return _render(request, form, host=host, error=error)
+    host = _host(request, hosts, request.POST)
+    facts, error = _facts(host)
+    step = request.POST.get("step", "review")
+    if step == "refresh":  # host or OS changed: new choices, and the OS's recommendations
+        data = request.POST.copy()
+        if request.POST.get("changed") == "os_id":
+            for key, value in _os_defaults(osinfo.get(data.get("os_id", ""))).items():
+                data[key] = value
+        initial = data.dict()
+        for box in ("start", "preallocate"):  # an unticked box is absent, not "off"
+            initial[box] = box in request.POST
+        form = CreateForm(user=request.user, host=host, facts=facts, initial=initial)
+        return _render(request, form, host=host, error=error)
+    form = CreateForm(request.POST, user=request.user, host=host, facts=facts)
+    if not form.is_valid() or form.params is None:
+        if not form.errors and error:
+            form.add_error("host", error)
+        return _render(request, form, host=host, error=error)
+    if step == "create":
+        try:
+            op = services.vm_create(actor=request.user, host=host, params=form.params)
+        except services.CreateError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            return _render(request, form, host=host, error=error)
+        messages.info(request, f"Creating {op.target_name} on {host.name}: follow it in the operations panel.")
+        url = reverse("compute:vm_list") + f"?host={host.pk}"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return _render(request, form, host=host, xml=_preview(form.params), final=_final(form.params))
+
+
+def _preview(params):
+    images = {}
+    if params["source"] == "tree":
+        pool_dir = params["disk"]["path"].rsplit("/", 1)[0]
+        images = {"kernel": f"{pool_dir}/{params['name']}.vmlinuz", "initrd": f"{pool_dir}/{params['name']}.initrd"}
+    return create_xml.install_xml(params, **images)
+
+
+def _final(params):
+    if params["source"] == "import" or not params["start"]:
+        return ""
+    return create_xml.final_xml(params)
+
+
+@needs("vm.create", per_object=True)
+@require_GET
+def vm_os_search(request):
+    """The searchable OS list: options matching the typed words, newest first."""
+    _hosts_or_403(request)
+    query = request.GET.get("q", "")[:100]
+    found = osinfo.search(query, limit=40, include_eol=request.GET.get("eol") == "on")
+    return render(request, "compute/create/_os_options.html", {"os_choices": found, "query": query})
+
+
+@needs("vm.create", per_object=True)
+@require_http_methods(["GET", "POST"])
+def vm_define_xml(request):
+    hosts = _hosts_or_403(request)
+    if request.method == "GET":
+        form = DefineXMLForm(user=request.user, initial={"host": _host(request, hosts, request.GET)})
+        return render_page(request, "compute/create/define_xml.html", {"form": form}, partial="define_form")
+    _host(request, hosts, request.POST)
+    form = DefineXMLForm(request.POST, user=request.user)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            op = services.vm_define_xml(
+                actor=request.user, host=d["host"], xml=d["xml"], name=form.vm_name, vcpus=form.vcpus,
+                memory_mib=form.memory_mib, team=d.get("team"),
+            )  # fmt: skip
+        except services.CreateError as exc:
+            form.add_error("team" if exc.field == "team" else "xml", str(exc))
+        else:
+            messages.info(request, f"Defining {op.target_name} on {d['host'].name}: follow it in the operations panel.")
+            url = reverse("compute:vm_list") + f"?host={d['host'].pk}"
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    status = 200 if request.htmx else 400
+    return render_page(request, "compute/create/define_xml.html", {"form": form}, partial="define_form", status=status)
 
 
 urlpatterns = [
     path("new/", vm_create, name="vm_create"),
+    path("new/os/", vm_os_search, name="vm_os_search"),
+    path("new/xml/", vm_define_xml, name="vm_define_xml"),
 ]

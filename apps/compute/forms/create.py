@@ -1,0 +1,211 @@
+"""The create wizard's form and the define-from-XML form.
+
+The choices come from what the user may use on the chosen host: ISO images of its ISO library,
+pools where they may create volumes, volumes they may see, the host's libvirt networks, their own
+teams. A posted id outside those lists is still looked up and handed to the service, whose rights
+check says clearly why it is refused (and audits the refusal), rather than a bare "invalid choice".
+"""
+
+import uuid as uuidlib
+
+from django import forms
+from lxml import etree
+
+from apps.accounts.authz import rights
+from apps.accounts.forms import Styled
+from apps.accounts.models import Team
+from apps.compute import osinfo
+from apps.compute.services.create import DISK_POOL_TYPES, CreateError, create_plan
+from apps.hosts.models import Host
+from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.selectors import iso_images, pools_visible
+
+SOURCE_CHOICES = [
+    ("iso", "ISO image (CD-ROM)"),
+    ("tree", "Install tree URL (kernel + initrd, like --location)"),
+    ("pxe", "Network boot (PXE)"),
+    ("import", "Import an existing disk"),
+]
+DEFAULTS = {"memory_mib": 1024, "vcpus": 1, "disk_gib": 10}
+
+
+def creatable_hosts(user):
+    r = rights(user, "vm.create")
+    return Host.objects.all() if r.everything else Host.objects.filter(pk__in=r.ids("host") or [])
+
+
+def user_teams(user):
+    return Team.objects.all() if user.is_superuser else user.teams.all()
+
+
+def _id(value):
+    return int(value) if str(value or "").isdigit() else None
+
+
+class CreateForm(Styled, forms.Form):
+    host = forms.ModelChoiceField(queryset=Host.objects.none(), help_text="Hosts where you may create VMs.")
+    name = forms.CharField(max_length=200, help_text="Letters, digits, '.', '_' and '-'; at most 64.")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, help_text="Its quota counts this VM.")
+    os_id = forms.CharField(required=False, label="Operating system", help_text="From the osinfo database.")
+    memory_mib = forms.IntegerField(label="Memory (MiB)", min_value=0)
+    vcpus = forms.IntegerField(label="vCPUs", min_value=0)
+    source = forms.ChoiceField(choices=SOURCE_CHOICES, initial="iso", widget=forms.RadioSelect, label="Install from")
+    iso = forms.ChoiceField(required=False, label="ISO image")
+    tree_url = forms.CharField(required=False, label="Install tree URL", max_length=1024)
+    kernel_args = forms.CharField(required=False, label="Extra kernel arguments", max_length=1024,
+                                  help_text="e.g. ks=http://192.0.2.10/ks.cfg or inst.text")  # fmt: skip
+    import_volume = forms.ChoiceField(required=False, label="Disk to import")
+    disk_pool = forms.ChoiceField(required=False, label="New disk on pool")
+    disk_gib = forms.DecimalField(required=False, label="Disk size (GiB)", min_value=0, decimal_places=3)
+    disk_format = forms.ChoiceField(choices=[("qcow2", "qcow2"), ("raw", "raw")], initial="qcow2", label="Format")
+    preallocate = forms.BooleanField(required=False, label="Preallocate (reserve the whole size now)")
+    network = forms.ChoiceField(required=False, label="Network")
+    graphics = forms.ChoiceField(choices=[("vnc", "VNC"), ("spice", "SPICE"), ("none", "none")], initial="vnc")
+    listen = forms.CharField(initial="127.0.0.1", label="Listen address", max_length=64)
+    firmware = forms.ChoiceField(choices=[("bios", "BIOS"), ("efi", "UEFI")], initial="bios")
+    start = forms.BooleanField(required=False, initial=True, label="Start when created")
+
+    def __init__(self, *args, user, host=None, facts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.host, self.facts, self.params = user, host, facts, None
+        self.fields["host"].queryset = creatable_hosts(user)
+        self.fields["team"].queryset = user_teams(user)
+        if self.fields["team"].queryset.exists() and not user.is_superuser:
+            self.fields["team"].required = True
+        self.fields["preallocate"].widget.attrs["class"] = "form-check-input"
+        self.fields["start"].widget.attrs["class"] = "form-check-input"
+        self.fields["source"].widget.attrs["class"] = "form-check-input"
+        if host is not None:
+            self._host_choices(host)
+
+    def _host_choices(self, host):
+        isos = iso_images(self.user, host)
+        self.fields["iso"].choices = [("", "—")] + [(v.pk, v.name) for v in isos]
+        manage = rights(self.user, "storage.manage")
+        pools = pools_visible(self.user, host_id=host.pk).filter(state="running", pool_type__in=DISK_POOL_TYPES)
+        self.fields["disk_pool"].choices = [("", "no new disk")] + [
+            (p.pk, f"{p.name} ({p.pool_type})") for p in pools if manage.allows(p)
+        ]
+        volumes = StorageVolume.objects.filter(
+            pool__in=pools_visible(self.user, host_id=host.pk).filter(is_iso_library=False)
+        ).select_related("pool")
+        self.fields["import_volume"].choices = [("", "—")] + [(v.pk, f"{v.pool.name}/{v.name}") for v in volumes]
+        nets = self.facts.networks if self.facts else []
+        self.fields["network"].choices = [("", "no network")] + [
+            (n.name, n.name + ("" if n.active else " (inactive)")) for n in nets
+        ]
+
+    @property
+    def os_entry(self):
+        key = self.data.get("os_id") if self.is_bound else self.initial.get("os_id")
+        return osinfo.get(key or "")
+
+    def clean(self):
+        data = super().clean()
+        host = data.get("host")
+        if self.errors or host is None or self.facts is None:
+            return data
+        volume = lambda key: StorageVolume.objects.select_related("pool__host").filter(pk=_id(data.get(key))).first()  # noqa: E731
+        pool = StoragePool.objects.select_related("host").filter(pk=_id(data.get("disk_pool"))).first()
+        try:
+            self.params = create_plan(
+                actor=self.user, host=host, facts=self.facts, name=data["name"].strip(),
+                memory_mib=data["memory_mib"], vcpus=data["vcpus"], source=data["source"], team=data.get("team"),
+                os_id=data.get("os_id", "").strip(), iso=volume("iso"), tree_url=data.get("tree_url", "").strip(),
+                kernel_args=data.get("kernel_args", "").strip(), import_volume=volume("import_volume"),
+                disk_pool=pool, disk_gib=data.get("disk_gib") or 0, disk_format=data["disk_format"],
+                preallocate=data.get("preallocate", False), network=data.get("network", ""),
+                graphics=data["graphics"], listen=data.get("listen", ""), firmware=data["firmware"],
+                start=data.get("start", False),
+            )  # fmt: skip
+        except CreateError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, str(exc))
+        return data
+
+
+# -- define from XML ---------------------------------------------------------------------------
+
+MAX_XML_BYTES = 256 * 1024
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
+EXAMPLE = """<domain type="kvm">
+  <name>web01</name>
+  <memory unit="MiB">1024</memory>
+  <vcpu>1</vcpu>
+  <os><type arch="x86_64">hvm</type></os>
+  …
+</domain>"""
+_UNITS = {"b": 1, "bytes": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1000, "m": 1 << 20, "mib": 1 << 20, "mb": 10**6,
+          "g": 1 << 30, "gib": 1 << 30, "gb": 10**9, "t": 1 << 40, "tib": 1 << 40, "tb": 10**12}  # fmt: skip
+
+
+class DefineXMLForm(Styled, forms.Form):
+    host = forms.ModelChoiceField(queryset=Host.objects.none(), help_text="Hosts where you may create VMs.")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, help_text="Its quota counts this VM.")
+    xml = forms.CharField(
+        label="Domain XML",
+        widget=forms.Textarea(
+            attrs={"rows": 18, "spellcheck": "false", "class": "form-control font-monospace", "placeholder": EXAMPLE}
+        ),  # fmt: skip
+        help_text="A <domain> document as virsh define takes it. libvirt validates it against its schema.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["host"].queryset = creatable_hosts(user)
+        self.fields["team"].queryset = user_teams(user)
+        if self.fields["team"].queryset.exists() and not user.is_superuser:
+            self.fields["team"].required = True
+
+    def clean_xml(self):
+        text = self.cleaned_data["xml"]
+        if len(text.encode()) > MAX_XML_BYTES:
+            raise forms.ValidationError(f"The XML is larger than {MAX_XML_BYTES // 1024} KiB.")
+        try:
+            tree = etree.fromstring(text.encode(), _PARSER).getroottree()
+        except etree.XMLSyntaxError as exc:
+            raise forms.ValidationError(f"This is not well-formed XML: {exc.msg}") from None
+        if tree.docinfo.doctype:
+            raise forms.ValidationError("DOCTYPE declarations are not accepted.")
+        root = tree.getroot()
+        if root.tag != "domain":
+            raise forms.ValidationError(f"The root element must be domain, not {root.tag}.")
+        self.vm_name = (root.findtext("name") or "").strip()
+        try:
+            self.vcpus = int((root.findtext("vcpu") or "1").strip())
+            mem = root.find("memory")
+            amount = int((mem.text or "0").strip()) if mem is not None else 0
+            self.memory_mib = amount * _UNITS.get((mem.get("unit") or "KiB").lower(), 1 << 10) // (1 << 20)
+        except (ValueError, AttributeError):
+            raise forms.ValidationError("<vcpu> and <memory> must be whole numbers.") from None
+        self.root = root
+        return etree.tostring(root, encoding="unicode")
+
+    def clean(self):
+        data = super().clean()
+        host = data.get("host")
+        if host is None or not hasattr(self, "root"):
+            return data
+        if not self.vm_name:
+            self.add_error("xml", "The domain needs a <name>.")
+        uuid = (self.root.findtext("uuid") or "").strip()
+        try:
+            uuid = str(uuidlib.UUID(uuid)) if uuid else ""
+        except ValueError:
+            self.add_error("xml", f"{uuid} is not a UUID.")
+            return data
+        if uuid and host.vms.filter(uuid=uuid, present=True).exists():
+            self.add_error("xml", f"UUID {uuid} belongs to an existing VM; edit it on its XML tab instead.")
+        self._check_paths(host)
+        return data
+
+    def _check_paths(self, host):
+        """Disks, kernels and initrds must be volumes of pools the user may use on this host:
+        pasting XML is not a way to hand a guest any file of the host."""
+        visible = StorageVolume.objects.filter(pool__in=pools_visible(self.user, host_id=host.pk))
+        allowed = set(visible.values_list("path", flat=True))
+        paths = [s.get("file") or s.get("dev") for s in self.root.findall("devices/disk/source")]
+        paths += [self.root.findtext("os/kernel"), self.root.findtext("os/initrd")]
+        for path in (p.strip() for p in paths if p and p.strip()):
+            if path not in allowed:
+                self.add_error("xml", f"{path} is not a volume of a pool you may use on {host.name}.")
