@@ -14,6 +14,7 @@ from apps.accounts.services import grant_add, role_create, team_create, user_cre
 from apps.audit.models import AuditEvent
 from apps.compute.models import VirtualMachine
 from apps.compute.services import clone as services
+from apps.compute.services.clone_run import vm_clone_execute
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, lifecycle
 from apps.operations.models import Operation
@@ -31,7 +32,7 @@ POOL = "default-pool"
 
 
 def run(op):
-    done = operation_run(op.pk, services.vm_clone_execute)
+    done = operation_run(op.pk, vm_clone_execute)
     done.refresh_from_db()
     if done.params.get("vm_id"):
         created_domains.append(str(VirtualMachine.objects.get(pk=done.params["vm_id"]).uuid))

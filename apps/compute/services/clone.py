@@ -8,11 +8,9 @@ would be inconsistent or refused. The clone's XML is the source's inactive XML r
 """
 
 import re
-import threading
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection as db_connection
 from django.db import transaction
 
 from apps.accounts.authz import authorize, may
@@ -20,22 +18,13 @@ from apps.accounts.models import Team
 from apps.audit import registry
 from apps.compute.models import VirtualMachine
 from apps.compute.quotas import GIB, QuotaExceeded, quota_check
-from apps.compute.virt import domains, lifecycle
+from apps.compute.virt import lifecycle
 from apps.core.templatetags.kvm import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.services import (
-    OperationCancelled,
-    OperationError,
-    operation_cancel_requested,
-    operation_progress,
     operation_queue,
 )
 from apps.storage.models import StoragePool, StorageVolume
-from apps.storage.services.volumes import refresh_quietly
-from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import FORMATS, Volume
-
-from .inventory import vm_inventory_apply
 
 registry.register("vm.clone", "cloned VM")
 
@@ -230,140 +219,3 @@ def pools_for_copies(actor, vm):
         for p in StoragePool.objects.filter(host=vm.host, present=True, state="running").select_related("host")
         if may(actor, "storage.manage", p)
     ]
-
-
-# -- the worker side -------------------------------------------------------------------------
-
-
-class _CopyWatcher(threading.Thread):
-    """Reports a copy's progress while createXMLFrom blocks: libvirt gives no progress for it, so
-    the new volume's allocation is read once a second and set against the source's."""
-
-    def __init__(self, report, read_allocation, expected):
-        super().__init__(daemon=True)
-        self.report, self.read_allocation, self.expected = report, read_allocation, max(expected, 1)
-        self.done = threading.Event()
-
-    def run(self):
-        try:
-            while not self.done.wait(1.0):
-                allocation = self.read_allocation()
-                if allocation is not None:
-                    self.report(min(1.0, allocation / self.expected))
-        except Exception:  # noqa: BLE001 — progress is a nicety; the copy's own result decides
-            pass
-        finally:
-            db_connection.close()  # this thread's own database connection
-
-    def stop(self):
-        self.done.set()
-        self.join(timeout=5)
-
-
-def _worker_checks(op, vm):
-    if op.actor is None:
-        if op.actor_name:
-            raise OperationError("The user who asked for this no longer exists.")
-        return
-    authorize(op.actor, "vm.create", vm)
-    ids = {d["source_pool_id"] for d in op.params["disks"]} | {d["pool_id"] for d in op.params["disks"]}
-    for pool in StoragePool.objects.filter(pk__in=ids).select_related("host"):
-        authorize(op.actor, "storage.manage", pool)
-
-
-def _copy_disk(conn, op, d, pools, progress):
-    source_pool, pool = pools[d["source_pool_id"]], pools[d["pool_id"]]
-    spec = Volume(
-        name=d["new_name"],
-        capacity=d["capacity"],
-        allocation=d["allocation"] if d["allocation"] >= d["capacity"] else 0,
-        format=d["format"] if d["format"] in FORMATS else "raw",
-    )
-
-    def allocation():
-        info = volume_virt.volume_info(conn, str(pool.uuid), d["new_name"])
-        return info.allocation if info else None
-
-    watcher = _CopyWatcher(progress, allocation, d["allocation"])
-    watcher.start()
-    try:
-        if source_pool.pk == pool.pk:
-            return volume_virt.clone(conn, str(pool.uuid), d["source_volume"], spec.to_xml()).path
-        return lifecycle.copy_volume(conn, str(source_pool.uuid), d["source_volume"], str(pool.uuid), spec.to_xml())
-    finally:
-        watcher.stop()
-
-
-def vm_clone_execute(op):
-    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
-    _worker_checks(op, vm)
-    p = op.params
-    ids = {d["source_pool_id"] for d in p["disks"]} | {d["pool_id"] for d in p["disks"]}
-    if p.get("nvram") and p["nvram"].get("pool_id"):
-        ids.add(p["nvram"]["pool_id"])
-    pools = {pool.pk: pool for pool in StoragePool.objects.filter(pk__in=ids).select_related("host")}
-    created, new_uuid = [], None
-    with connection.connected(vm.host.uri) as conn:
-        info = domains.domain_info(conn, str(vm.uuid))
-        if info is None:
-            raise OperationError(f"{vm.name} no longer exists.")
-        if info.state != "shutoff":
-            raise OperationError(f"{vm.name} is {info.state}: a VM is cloned only while it is shut off.")
-        if lifecycle.name_taken(conn, p["name"]):
-            raise OperationError(f"A VM named {p['name']} already exists on {vm.host.name}.")
-        xml = lifecycle.inactive_xml(conn, str(vm.uuid))
-        now = {s.target: s for s in lifecycle.parse_disks(xml)}
-        try:
-            paths = {}
-            weights = [max(d["allocation"], 1) for d in p["disks"]] or [1]
-            for i, d in enumerate(p["disks"]):
-                if d["target"] not in now or not now[d["target"]].writable:
-                    raise OperationError(f"{vm.name}'s disk {d['target']} changed since the clone was asked for.")
-                if cancelled := operation_cancel_requested(op):
-                    raise OperationCancelled(f"Cancelled by {cancelled} before copying {d['target']}.")
-                done = sum(weights[:i])
-                label = f"copying {d['target']} to {pools[d['pool_id']].name}/{d['new_name']} ({i + 1} of {len(p['disks'])})"
-
-                def progress(fraction, done=done, w=weights[i], label=label):
-                    operation_progress(op, 5 + 85 * (done + fraction * w) / sum(weights), label)
-
-                progress(0)
-                paths[d["target"]] = _copy_disk(conn, op, d, pools, progress)
-                created.append((pools[d["pool_id"]], d["new_name"]))
-            operation_progress(op, 92, f"defining {p['name']}")
-            nvram, nvram_note = _nvram(conn, p, pools, created)
-            taken = lifecycle.used_macs(conn)
-            macs = [lifecycle.new_mac(taken) for _ in range(lifecycle.interface_count(xml))]
-            new_xml = lifecycle.clone_xml(xml, name=p["name"], disks=paths, macs=macs, nvram=nvram)
-            new_uuid = domains.define(conn, new_xml)
-            new_vm = vm_inventory_apply(host=vm.host, uuid=new_uuid, info=domains.domain_info(conn, new_uuid))
-            VirtualMachine.objects.filter(pk=new_vm.pk).update(team_id=p.get("team_id"), disk_bytes=p["disk_bytes"])
-        except BaseException:
-            if new_uuid:
-                lifecycle.undefine_quietly(conn, new_uuid)
-            for pool, name in created:
-                volume_virt.delete_quietly(conn, str(pool.uuid), name)
-            for pool in pools.values():
-                refresh_quietly(conn, pool)
-            raise
-        for pool in pools.values():
-            refresh_quietly(conn, pool)
-    op.params = {**p, "vm_id": new_vm.pk, "macs": macs}
-    op.save(update_fields=["params"])
-    copied = ", ".join(f"{d['target']} → {d['new_name']}" for d in p["disks"]) or "no disks to copy"
-    return f"{vm.name} cloned as {p['name']} ({copied}; new MACs {', '.join(macs) or 'none'}{nvram_note})"
-
-
-def _nvram(conn, p, pools, created):
-    """The clone's UEFI variable store: a copy through its pool when it lives in one, otherwise
-    a fresh one libvirt makes from the firmware's template at first start."""
-    nv = p.get("nvram")
-    if not nv:
-        return None, ""
-    if not nv.get("pool_id"):
-        return "", "; NVRAM: a fresh one from the firmware template (the source's is in no pool kvmweb manages)"
-    pool = pools[nv["pool_id"]]
-    spec = Volume(name=nv["new_name"], capacity=max(nv.get("capacity") or 0, 1), format="raw")
-    info = volume_virt.clone(conn, str(pool.uuid), nv["source_volume"], spec.to_xml())
-    created.append((pool, nv["new_name"]))
-    return info.path, f"; NVRAM copied to {info.path}"

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from apps.compute.services.clone import CLONE_TIME_LIMIT, vm_clone_execute
+from apps.compute.services.clone import CLONE_TIME_LIMIT
+from apps.compute.services.clone_run import vm_clone_execute
 from apps.compute.services.delete import vm_delete_execute
 from apps.operations.services import operation_run
 
