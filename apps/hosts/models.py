@@ -22,6 +22,13 @@ class Host(models.Model):
     cpus = models.PositiveIntegerField(null=True, blank=True)
     memory_kib = models.BigIntegerField(null=True, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
+    # Read by the monitor when it connects (and networks again on network events), so the host page
+    # renders from the database — also while the host is down, with what it last reported.
+    capabilities_xml = models.TextField(blank=True)
+    domain_capabilities_xml = models.TextField(blank=True)
+    node_devices = models.IntegerField(null=True, blank=True)
+    networks = models.JSONField(default=list, blank=True)
+    facts_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -34,6 +41,12 @@ class Host(models.Model):
     def queue(self):
         """The Celery queue for work on this host, so a worker can later run on the host itself."""
         return f"host.{self.pk}"
+
+    @property
+    def is_local(self):
+        from .validation import is_local
+
+        return is_local(self.uri)
 
     @property
     def is_up(self):

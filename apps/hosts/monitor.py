@@ -15,8 +15,8 @@ from django.db import close_old_connections
 from django.db import connection as db_connection
 
 from .models import Host
-from .services import host_mark_down, host_mark_up
-from .virt import connection, demo, events
+from .services import host_mark_down, host_mark_up, host_set_networks
+from .virt import capabilities, connection, demo, events, networks
 from .virt.errors import VirtError
 from .virt.info import host_info
 
@@ -52,6 +52,11 @@ def on_event(kind):
         return fn
 
     return deco
+
+
+def read_host(conn):
+    """What the monitor stores about a host each time it connects: facts, capabilities, networks."""
+    return {"info": host_info(conn), "facts": capabilities.read_facts(conn), "networks": networks.list_networks(conn)}
 
 
 class Session:
@@ -116,6 +121,8 @@ class Monitor:
 
     # -- hosts ----------------------------------------------------------------------------------
     def sync_hosts(self):
+        """Follow the Host table on every pass: added hosts are connected, removed ones dropped,
+        and a host whose URI was edited is reconnected — no restart needed."""
         hosts = {h.pk: h for h in Host.objects.all()}
         for host_id in set(self.sessions) - set(hosts):
             self.disconnect(self.sessions.pop(host_id))
@@ -138,7 +145,7 @@ class Monitor:
             session.conn = conn
             if demo.is_shared_test_uri(host.uri) and settings.KVMWEB_DEMO_NODE:
                 demo.seed(conn, settings.KVMWEB_DEMO_NODE)
-            info = host_info(conn)
+            facts = read_host(conn)
         except VirtError as exc:
             self.disconnect(session)
             session.delay = min(max(session.delay * 2, 1.0), self.reconnect_max)
@@ -147,7 +154,7 @@ class Monitor:
             return
         session.delay = 0.0
         session.last_run.clear()
-        host_mark_up(host=host, info=info)
+        host_mark_up(host=host, **facts)
         for handler in _connect_handlers:
             handler(host, conn)
         log.info("monitor: connected to %s (%s)", host.name, host.uri)
@@ -188,3 +195,17 @@ class Monitor:
                 handler(session.host, session.conn, payload)
         except VirtError as exc:
             self.lost(session, str(exc))
+
+
+# -- the hosts app's own handlers: the networks summary on the Host row ---------------------------
+NETWORK_TICK = 60  # seconds; network events cover define/start/stop, this catches autostart changes
+
+
+@on_event("network")
+def _network_changed(host, conn, payload):
+    host_set_networks(host=host, networks=networks.list_networks(conn))
+
+
+@on_tick(every=NETWORK_TICK)
+def _networks_resync(host, conn):
+    host_set_networks(host=host, networks=networks.list_networks(conn))

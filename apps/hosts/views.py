@@ -1,50 +1,74 @@
+"""Host pages: the list and one host's page, both read from the database only.
+
+The monitor stores what libvirt says about a host when it connects (facts, capabilities, domain
+capabilities, networks), so these pages make no libvirt call and render the same while the host
+is down — with what it last reported and why it is down.
+"""
+
+from dataclasses import replace
+
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from apps.accounts.authz import authorize
+from apps.accounts.authz import authorize, rights
 from apps.accounts.decorators import needs
 from apps.core.htmx import render_page
 
 from . import validation
 from .models import Host
 from .selectors import hosts_visible
-from .virt import capabilities, connection
-from .virt.errors import VirtError
+from .virt import capabilities
+
+
+def _annotated(qs):
+    return qs.annotate(
+        vm_count=Count("vms", filter=Q(vms__present=True)),
+        running_count=Count("vms", filter=Q(vms__present=True, vms__state="running")),
+    )
 
 
 @needs("host.view", per_object=True)
 @require_GET
 def host_list(request):
-    hosts = hosts_visible(request.user).annotate(
-        vm_count=Count("vms", filter=Q(vms__present=True)),
-        running_count=Count("vms", filter=Q(vms__present=True, vms__state="running")),
-    )
-    return render_page(request, "hosts/host_list.html", {"hosts": hosts}, partial="host_table")
+    context = {
+        "hosts": _annotated(hosts_visible(request.user)),
+        "can_manage": rights(request.user, "host.manage").everything,
+    }
+    return render_page(request, "hosts/host_list.html", context, partial="host_table")
+
+
+def stored_capabilities(host):
+    """(capabilities, domain capabilities) parsed from what the monitor stored, None where absent."""
+    caps = domcaps = None
+    if host.capabilities_xml:
+        caps = replace(capabilities.parse_capabilities(host.capabilities_xml), node_devices=host.node_devices)
+    if host.domain_capabilities_xml:
+        domcaps = capabilities.parse_domain_capabilities(host.domain_capabilities_xml)
+    return caps, domcaps
+
+
+def _visible(rows, user, permission):
+    """Rows of this host the user may see (a host.view grant alone does not show its VMs' pages)."""
+    allowed = rights(user, permission)
+    return [row for row in rows if allowed.allows(row)]
 
 
 @needs("host.view", per_object=True)
 @require_GET
 def host_detail(request, pk):
-    """Facts from the inventory row, then capabilities and domain capabilities read from libvirt,
-    one adapter call each; a host that does not answer still gets its page, with the reason."""
-    host = get_object_or_404(Host, pk=pk)
+    host = get_object_or_404(_annotated(Host.objects.all()), pk=pk)
     authorize(request.user, "host.view", host)
-    context = {"host": host, "caps": None, "domcaps": None, "caps_error": "", "domcaps_error": ""}
-    try:
-        with connection.connected(host.uri) as conn:
-            context["caps"] = capabilities.host_capabilities(conn)
-    except VirtError as exc:
-        context["caps_error"] = str(exc)
-    if context["caps"] is not None:
-        caps = context["caps"]
-        try:
-            with connection.connected(host.uri) as conn:
-                context["domcaps"] = capabilities.domain_capabilities(
-                    conn, caps.arch or None, caps.best_domain_type() or None
-                )
-        except VirtError as exc:
-            context["domcaps_error"] = str(exc)
-    context["checks"] = validation.validate_host(host, context["caps"], context["domcaps"])
-    context["local"] = validation.is_local(host.uri)
-    return render(request, "hosts/host_detail.html", context)
+    caps, domcaps = stored_capabilities(host)
+    vms = host.vms.filter(present=True).select_related("host").order_by("name")
+    pools = host.pools.filter(present=True).select_related("host").order_by("name")
+    context = {
+        "host": host,
+        "caps": caps,
+        "domcaps": domcaps,
+        "checks": validation.validate_host(host, caps, domcaps),
+        "vms": _visible(vms, request.user, "vm.view"),
+        "pools": _visible(pools, request.user, "storage.view"),
+        "can_manage": rights(request.user, "host.manage").allows(host),
+    }
+    return render_page(request, "hosts/host_detail.html", context, partial="host_body")

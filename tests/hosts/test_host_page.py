@@ -5,9 +5,17 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.hosts.models import Host
+from apps.hosts.monitor import read_host
+from apps.hosts.services import host_mark_up
 from apps.hosts.virt import capabilities
 from apps.hosts.virt.connection import connected
-from tests.helpers import TEST_URI
+from tests.helpers import QEMU_URI, TEST_URI, make_vm
+
+
+def _seen(host, conn):
+    """What the monitor stores when it connects, done here without a monitor."""
+    host_mark_up(host=host, **read_host(conn))
+    return host
 
 
 def _client(user):
@@ -59,7 +67,9 @@ def test_domain_capabilities_parse_firmware_and_modes():
     assert not bare.uefi and bare.cpu_modes == () and bare.max_vcpus is None
 
 
-def test_page_for_admin_shows_facts_capabilities_and_validation(demo_host, admin):
+def test_page_for_admin_shows_facts_capabilities_and_validation(demo_host, admin, test_driver):
+    _seen(demo_host, test_driver)
+    vm = make_vm(demo_host)
     response = _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk}))
     assert response.status_code == 200
     html = response.content.decode()
@@ -68,11 +78,30 @@ def test_page_for_admin_shows_facts_capabilities_and_validation(demo_host, admin
     assert 'id="numa-cells"' in html and "i686" in html
     assert "does not report domain capabilities" in html
     assert f"?host={demo_host.pk}" in html and reverse("storage:pool_list") in html
+    # The VMs on it, linked; the networks the monitor read (the test driver's "default", NAT on virbr0).
+    assert reverse("compute:vm_detail", kwargs={"pk": vm.pk}) in html and vm.name in html
+    networks = html[html.index('id="host-network-table"') :]
+    assert "default" in networks and "virbr0" in networks and "nat" in networks
+    assert "Edit…" in html and "Remove…" in html
+
+
+def test_page_renders_from_the_database_while_the_host_is_down(demo_host, admin, test_driver):
+    """What the monitor stored stays on the page when the host goes away, with the reason."""
+    _seen(demo_host, test_driver)
+    Host.objects.filter(pk=demo_host.pk).update(
+        uri="test+unix:///default?socket=/nonexistent/sock",
+        state="down",
+        last_error="Failed to connect socket to '/nonexistent/sock'",
+    )
+    html = _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk})).content.decode()
+    assert "Last error: Failed to connect socket" in html
+    assert 'id="numa-cells"' in html and "the last the host reported" in html
 
 
 def test_host_list_links_to_the_page(demo_host, admin):
     html = _client(admin).get(reverse("hosts:host_list")).content.decode()
     assert reverse("hosts:host_detail", kwargs={"pk": demo_host.pk}) in html
+    assert reverse("hosts:host_add") in html
 
 
 def test_outsider_gets_403_and_missing_host_404(demo_host, outsider, admin):
@@ -80,11 +109,15 @@ def test_outsider_gets_403_and_missing_host_404(demo_host, outsider, admin):
     assert _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk + 999})).status_code == 404
 
 
-def test_viewer_sees_the_page(demo_host, viewer):
-    assert _client(viewer).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk})).status_code == 200
+def test_viewer_sees_the_page_without_the_manage_buttons(demo_host, viewer):
+    response = _client(viewer).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Remove…" not in html and reverse("hosts:host_edit", kwargs={"pk": demo_host.pk}) not in html
+    assert reverse("hosts:host_add") not in _client(viewer).get(reverse("hosts:host_list")).content.decode()
 
 
-def test_unreachable_host_renders_with_the_reason(db, admin):
+def test_host_never_reached_says_not_read_yet(db, admin):
     host = Host.objects.create(
         name="gone",
         uri="test+unix:///default?socket=/nonexistent/sock",
@@ -94,16 +127,26 @@ def test_unreachable_host_renders_with_the_reason(db, admin):
     response = _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": host.pk}))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Last error: Failed to connect socket" in html
-    assert "Capabilities could not be read" in html and "/nonexistent/sock" in html
+    assert "Last error: Failed to connect socket" in html and "/nonexistent/sock" in html
+    assert "Not read yet: the monitor reads them when it connects" in html
     assert 'id="validation-table"' in html
 
 
 def test_local_qemu_host_page_reads_this_machine(db, admin, qemu_conn):
-    host = Host.objects.create(name="local", uri="qemu:///system", state="up")
+    host = _seen(Host.objects.create(name="local", uri=QEMU_URI), qemu_conn)
     html = _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": host.pk})).content.decode()
     assert "read from this machine" in html and "/dev/net/tun" in html and "Domain capabilities" in html
-    assert "Max vCPUs" in html
+    caps = capabilities.host_capabilities(qemu_conn)
+    assert "Max vCPUs" in html and caps.cpu_model in html and f"{caps.sockets} socket(s)" in html
+    assert "host-passthrough" in html or "maximum" in html  # CPU modes from domain capabilities
+    assert any(m in html for g in caps.guests for m in g.machines[:1])  # machine types
+    assert 'id="numa-cells"' in html and host.libvirt_version and host.libvirt_version in html
+
+
+def test_htmx_resync_gets_only_the_body(demo_host, admin):
+    response = _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk}), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<div id="host-body-{demo_host.pk}"') and "<html" not in html
 
 
 @pytest.mark.parametrize("uri", [TEST_URI])

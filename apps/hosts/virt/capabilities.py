@@ -203,3 +203,31 @@ def domain_capabilities(conn, arch=None, virttype=None) -> DomainCapabilities | 
         if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
             return None
         raise from_libvirt(exc) from None
+
+
+@dataclass(frozen=True)
+class RawFacts:
+    """What the monitor stores on the Host row at connect, so the host page needs no libvirt call."""
+
+    capabilities_xml: str
+    domain_capabilities_xml: str  # "" when the driver has none (test driver)
+    node_devices: int | None
+
+
+def read_facts(conn) -> RawFacts:
+    try:
+        caps_xml = conn.getCapabilities()
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    caps = parse_capabilities(caps_xml)
+    try:
+        domcaps_xml = conn.getDomainCapabilities(None, caps.arch or None, None, caps.best_domain_type() or None, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+            raise from_libvirt(exc) from None
+        domcaps_xml = ""
+    try:
+        count = conn.numOfDevices(None, 0)
+    except libvirt.libvirtError:
+        count = None
+    return RawFacts(caps_xml, domcaps_xml, count)

@@ -77,9 +77,21 @@ class Watch:
         except libvirt.libvirtError as exc:
             self.pool_callback_id = None
             log.info("host %s: no storage pool events (%s); the tick covers pools", self.host_id, exc)
+        try:
+            self.network_callback_id = self.conn.networkEventRegisterAny(
+                None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, self._network_lifecycle, None
+            )
+        except libvirt.libvirtError as exc:
+            self.network_callback_id = None
+            log.info("host %s: no network events (%s); the tick covers networks", self.host_id, exc)
         return self
 
     def stop(self):
+        if getattr(self, "network_callback_id", None) is not None:
+            try:
+                self.conn.networkEventDeregisterAny(self.network_callback_id)
+            except libvirt.libvirtError:
+                pass
         if getattr(self, "pool_callback_id", None) is not None:
             try:
                 self.conn.storagePoolEventDeregisterAny(self.pool_callback_id)
@@ -101,6 +113,9 @@ class Watch:
 
     def _closed(self, _conn, reason, _opaque):
         self.sink("closed", self.host_id, {"reason": CLOSE_REASONS.get(reason, f"closed ({reason})")})
+
+    def _network_lifecycle(self, _conn, net, event, detail, _opaque):
+        self.sink("network", self.host_id, {"name": net.name(), "event": event})
 
     def _pool_lifecycle(self, _conn, pool, event, detail, _opaque):
         self.sink("pool", self.host_id, {"uuid": pool.UUIDString(), "event": event})
