@@ -99,18 +99,18 @@ def _call(fn, *args):
 
 
 def _live_or_saved(set_flags, running, fits_live):
-    """Apply live and saved together where it can be done now; else saved only. Returns "now",
-    "next boot", or "next boot (the running VM refused: …)" with libvirt's words."""
+    """Apply to the running VM where it can be done now, and always to the saved definition.
+    Returns "now", or "from the next boot (the running VM refused: …)" with libvirt's words.
+    Two calls, live then saved: some drivers refuse the two flags together."""
+    when = "from the next boot" if running else "from the next start"
     if running and fits_live:
         try:
-            set_flags(LIVE | CONFIG)
-            return "now"
+            set_flags(LIVE)
+            when = "now"
         except libvirt.libvirtError as exc:
-            refused = from_libvirt(exc)
-            _call(set_flags, CONFIG)
-            return f"from the next boot (the running VM refused the live change: {refused})"
+            when = f"from the next boot (the running VM refused the live change: {from_libvirt(exc)})"
     _call(set_flags, CONFIG)
-    return "from the next boot" if running else "from the next start"
+    return when
 
 
 def set_vcpus(conn, uuid, *, vcpus, max_vcpus, current: Settings) -> str:
