@@ -155,6 +155,8 @@ def vm_clone(*, actor, vm, name, team=None, pools=None):
         raise PermissionDenied("You may not put VMs in that team.")
     pools = pools or {}
     with connection.connected(vm.host.uri) as conn:
+        if lifecycle.name_taken(conn, name):  # defined on the host, maybe not yet in the inventory
+            raise CloneError(f"A VM named {name} already exists on {vm.host.name}.")
         plan = clone_plan(conn, vm)
     disks, capacity = [], 0
     for disk in plan.copied:
