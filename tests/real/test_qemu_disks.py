@@ -1,5 +1,6 @@
 """`virsh attach-disk … --live --config` and `domblklist` through the dashboard, on a real QEMU domain."""
 
+import os
 import subprocess
 
 import pytest
@@ -9,7 +10,7 @@ from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.services import host_create
 from apps.operations.models import Operation
-from apps.storage.models import StoragePool
+from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
 from tests.helpers import QEMU_URI, unique, wait_for
@@ -68,3 +69,99 @@ def test_attach_a_pool_volume_live_and_config_then_detach(stack, operator, tiny_
     assert f"{pool_path}/extra.img" not in inactive
     # This guest has no OS to answer the hot-unplug request, so the live disk stays, and says so.
     assert "vdb" not in _domblklist(name) or "has not released it yet" in op.message
+
+
+def _running_vm(qemu_conn, tiny_domain, pool_name):
+    name, dom_uuid = tiny_domain
+    domains.power(qemu_conn, dom_uuid, "start")
+    host = host_create(actor=None, name="local", uri=QEMU_URI)
+    vm = wait_for(lambda: VirtualMachine.objects.filter(host=host, name=name, state="running").first(), timeout=20)
+    pool = wait_for(lambda: StoragePool.objects.filter(host=host, name=pool_name).first(), timeout=20, message="pool")
+    wait_for(lambda: pool.volumes.filter(name="extra.img").exists(), timeout=30, message="the pool's volumes")
+    return vm, pool
+
+
+def _blockinfo(name, target):
+    out = subprocess.run(
+        ["virsh", "-c", QEMU_URI, "domblkinfo", name, target], capture_output=True, text=True, check=True
+    ).stdout
+    return {k.strip(): int(v) for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
+
+
+def test_a_new_volume_is_created_attached_live_and_grown_live(stack, operator, tiny_domain, dir_pool, qemu_conn):
+    from apps.compute.services.disks import DiskError, vm_disk_new, vm_disk_resize
+
+    name, _ = tiny_domain
+    pool_name, pool_path = dir_pool
+    vm, pool = _running_vm(qemu_conn, tiny_domain, pool_name)
+
+    op = _run(
+        vm_disk_new(
+            actor=operator, vm=vm, pool=pool, name="new.qcow2", capacity="16", unit="MiB", live=True, config=True
+        )
+    )
+    assert "sparse qcow2 volume" in op.message and "as vdb" in op.message
+    assert _domblklist(name)["vdb"] == f"{pool_path}/new.qcow2"
+    assert pool.volumes.get(name="new.qcow2").capacity == 16 << 20  # the pool's inventory was refreshed
+    vm.refresh_from_db()
+    assert vm.disk_bytes == 16 << 20  # counted for the team's disk quota
+
+    op = _run(vm_disk_resize(actor=operator, vm=vm, target="vdb", capacity="32", unit="MiB"))
+    assert "grew from 16 MiB to 32 MiB" in op.message
+    assert _blockinfo(name, "vdb")["Capacity"] == 32 << 20
+    assert pool.volumes.get(name="new.qcow2").capacity == 32 << 20
+    with pytest.raises(DiskError, match="can only grow"):
+        vm_disk_resize(actor=operator, vm=vm, target="vdb", capacity="24", unit="MiB")
+
+    # Preallocated raw, saved configuration only: all of it reserved on disk now, not in the guest yet.
+    op = _run(
+        vm_disk_new(
+            actor=operator,
+            vm=vm,
+            pool=pool,
+            name="full.img",
+            capacity="8",
+            unit="MiB",
+            format="raw",
+            preallocate=True,
+            bus="sata",
+            live=False,
+            config=True,
+        )
+    )
+    assert "preallocated raw volume" in op.message and "as sda" in op.message
+    assert "sda" not in _domblklist(name)
+    inactive = subprocess.run(
+        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{pool_path}/full.img" in inactive
+    assert os.stat(f"{pool_path}/full.img").st_blocks * 512 >= 8 << 20
+
+
+def test_cdrom_drive_added_then_an_iso_inserted_and_ejected_live(stack, operator, tiny_domain, dir_pool, qemu_conn):
+    from apps.compute.services import cdrom
+
+    name, dom_uuid = tiny_domain
+    pool_name, pool_path = dir_pool
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", f"{pool_path}/boot.iso", "1M"], check=True)
+    subprocess.run(["virsh", "-c", QEMU_URI, "pool-refresh", pool_name], check=True, capture_output=True)
+    vm, pool = _running_vm(qemu_conn, tiny_domain, pool_name)
+    StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=True)  # this pool is the host's ISO library
+    isos = StorageVolume.objects.select_related("pool").filter(pool=pool, name="boot.iso")
+    iso = wait_for(isos.first, timeout=30, message="the ISO")
+
+    op = _run(cdrom.vm_cdrom_add(actor=operator, vm=vm, bus="sata"))
+    assert "next start" in op.message
+    domains.power(qemu_conn, dom_uuid, "destroy")  # QEMU cannot hot-plug a CD-ROM: restart to get it
+    domains.power(qemu_conn, dom_uuid, "start")
+    wait_for(lambda: "sda" in _domblklist(name), timeout=20, message="the CD-ROM drive")
+    assert _domblklist(name)["sda"] == "-"  # an empty drive
+
+    op = _run(cdrom.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=iso, live=True, config=True))
+    assert _domblklist(name)["sda"] == f"{pool_path}/boot.iso"
+    op = _run(cdrom.vm_cdrom_eject(actor=operator, vm=vm, target="sda", live=True, config=True))
+    assert _domblklist(name)["sda"] == "-"
+    inactive = subprocess.run(
+        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
+    ).stdout
+    assert "boot.iso" not in inactive
