@@ -173,6 +173,8 @@ def create_plan(
         listen = "127.0.0.1"
     if network and network not in {n.name for n in facts.networks}:
         raise CreateError("network", f"{host.name} has no network named {network}.")
+    if source == "pxe" and not network:
+        raise CreateError("network", "A network boot needs a network to boot from.")
     _check_team(actor, team)
     params = {
         "name": name,

@@ -3,8 +3,10 @@ preview the user reads before the final click, the golden files, and the worker'
 
 Device choices follow virt-install: with the OS's virtio drivers (osinfo's device list) disks sit
 on virtio and NICs are virtio, otherwise SATA and e1000; virtio-rng, the balloon, the guest agent
-channel and virtio video only when the OS has the drivers; host-passthrough CPU on KVM; a serial
-console always; Windows keeps its clock in local time.
+channel and virtio video only when the OS has the drivers; a serial console always; Windows keeps
+its clock in local time. No <cpu> element: the hypervisor's default model starts everywhere, while
+host-passthrough and host-model fail on nested hosts that hide MSRs ("failed to set MSR 0x10a",
+seen on this project's own machines); a faster CPU mode is a setting to change afterwards.
 
 Two phases, as virt-install has: the *install* document boots the installer (the CD-ROM first,
 the network first, or the tree's kernel and initrd with the kernel arguments) and stops on reboot
@@ -84,7 +86,6 @@ def build_domain(p, *, phase="install", disk_path=None, kernel=None, initrd=None
         initrd=initrd if tree else None,
         cmdline=(p.get("cmdline") or None) if tree else None,
         on_reboot="destroy" if install and p["source"] in ("iso", "tree", "pxe") and p.get("start") else "restart",
-        cpu_mode="host-passthrough" if p["domain_type"] == "kvm" else None,
         clock="localtime" if dev["windows"] else "utc",
         disks=disks,
         interfaces=interfaces,
