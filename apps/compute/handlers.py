@@ -1,10 +1,28 @@
-"""What the monitor does for compute: resync on connect and tick, follow domain events."""
+"""What the monitor does for compute: resync on connect and tick, follow domain events.
+
+Cost per host: the tick is one bulk stats call (state, reason, vCPUs, memory). The domain's
+configuration (autostart, title, description, OS variant) is read in full on connect and on
+each domain event; autostart, which no event announces, is re-read in one listing now and then.
+"""
 
 from apps.hosts import monitor
 
 from .models import VirtualMachine
-from .services import vm_inventory_apply, vm_inventory_sync
-from .virt import domains
+from .services.inventory import (
+    vm_inventory_apply,
+    vm_inventory_autostart,
+    vm_inventory_fill_since,
+    vm_inventory_stopped,
+    vm_inventory_sync,
+)
+from .virt import domains, process
+
+# Seconds between re-reads of autostart (one listAllDomains call per host).
+AUTOSTART_EVERY = 30
+
+
+def _started(conn):
+    return lambda name: process.started_at(conn, name)
 
 
 @monitor.on_connect
@@ -12,15 +30,32 @@ def first_sync(host, conn):
     # A host's first listing is its discovery, not a change: record outside changes only when
     # there was an inventory to compare with (a reconnect after downtime).
     known = VirtualMachine.objects.filter(host=host).exists()
-    vm_inventory_sync(host=host, infos=domains.list_domains(conn), detected=known)
+    infos = domains.list_domains(conn, config=True)
+    vm_inventory_sync(host=host, infos=infos, detected=known, started=_started(conn))
+    vm_inventory_fill_since(host=host, started=_started(conn))
 
 
 @monitor.on_tick
 def sync_all(host, conn):
-    vm_inventory_sync(host=host, infos=domains.list_domains(conn), detected=True)
+    vm_inventory_sync(
+        host=host,
+        infos=domains.list_domains(conn),
+        detected=True,
+        full_info=lambda uuid: domains.domain_info(conn, uuid),
+        started=_started(conn),
+    )
+
+
+@monitor.on_tick(every=AUTOSTART_EVERY)
+def sync_autostart(host, conn):
+    vm_inventory_autostart(host=host, uuids=domains.autostart_uuids(conn))
 
 
 @monitor.on_event("domain")
 def domain_changed(host, conn, payload):
     uuid = payload["uuid"]
-    vm_inventory_apply(host=host, uuid=uuid, info=domains.domain_info(conn, uuid), detected=True)
+    info = domains.domain_info(conn, uuid)
+    reason = domains.stopped_reason(payload.get("event"), payload.get("detail")) if info is None else None
+    if reason is not None:
+        vm_inventory_stopped(host=host, uuid=uuid, reason=reason)
+    vm_inventory_apply(host=host, uuid=uuid, info=info, detected=True, started=_started(conn))

@@ -1,4 +1,7 @@
-"""The QEMU process tab: PID, command line, vCPU-to-thread map, I/O threads, emulator pinning."""
+"""The QEMU process tab: PID, command line, vCPU-to-thread map, I/O threads, emulator pinning.
+
+Read from libvirt (and, on the local host, /proc) in one adapter call when the tab is shown.
+"""
 
 from django.shortcuts import render
 from django.urls import path
@@ -6,14 +9,27 @@ from django.views.decorators.http import require_GET
 
 from apps.accounts.decorators import needs
 from apps.compute.views.common import vm_or_403
+from apps.compute.virt import process
+from apps.hosts.virt import connection
+from apps.hosts.virt.errors import VirtError
 
 
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_process(request, pk):
-    """Placeholder until this area is built."""
     vm = vm_or_403(request, pk)
-    return render(request, "compute/tabs/placeholder.html", {"vm": vm})
+    context = {"vm": vm, "info": None, "error": ""}
+    if not vm.present:
+        context["error"] = "This VM was removed outside kvmweb; it has no process."
+    elif vm.host.state == "down":
+        context["error"] = f"Host {vm.host.name} is down: its processes cannot be read now."
+    else:
+        try:
+            with connection.connected(vm.host.uri) as conn:
+                context["info"] = process.process_info(conn, str(vm.uuid))
+        except VirtError as exc:
+            context["error"] = str(exc)
+    return render(request, "compute/tabs/process.html", context)
 
 
 urlpatterns = [

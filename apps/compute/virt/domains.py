@@ -1,8 +1,9 @@
 """Domain adapters: plain dataclasses out, VirtError for every refusal."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libvirt
+from lxml import etree
 
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
@@ -17,64 +18,169 @@ STATES = {
     libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended",
 }
 
+# Why a domain is in its state, in the words `virsh domstate --reason` uses; the index is
+# libvirt's reason number for that state (virDomainRunningReason, virDomainPausedReason, …).
+REASONS = {
+    "running": (
+        "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused", "migration canceled",
+        "save canceled", "event wakeup", "crashed", "post-copy", "post-copy failed",
+    ),
+    "paused": (
+        "unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog", "from snapshot",
+        "shutting down", "creating snapshot", "crashed", "starting up", "post-copy", "post-copy failed",
+        "api error",
+    ),
+    "shutdown": ("unknown", "user"),
+    "shutoff": (
+        "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from snapshot", "daemon",
+    ),
+    "crashed": ("unknown", "panicked"),
+    "pmsuspended": ("unknown",),
+    "blocked": ("unknown",),
+    "nostate": ("unknown",),
+}  # fmt: skip
+
+EVENT_STOPPED = libvirt.VIR_DOMAIN_EVENT_STOPPED
+# A STOPPED lifecycle event's detail as the shutoff reason it leads to.
+STOPPED_REASONS = {
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: "shutdown",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED: "destroyed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED: "migrated",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED: "saved",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED: "failed",
+    libvirt.VIR_DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT: "from snapshot",
+}
+
+
+def stopped_reason(event, detail) -> str | None:
+    """The shutoff reason of a STOPPED lifecycle event; None for any other event. Lets the
+    monitor record a stop whose domain was undefined before it could look (`virsh undefine`
+    of a running transient or just-destroyed domain)."""
+    if event != EVENT_STOPPED:
+        return None
+    return STOPPED_REASONS.get(detail, "unknown")
+
+
+# virt-install records the OS variant here: <metadata><libosinfo:libosinfo><libosinfo:os id="…"/>.
+LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+
+
+def state_of(code, reason):
+    """libvirt's (state, reason) numbers as our names: ("shutoff", "destroyed")."""
+    state = STATES.get(code, "nostate")
+    reasons, reason = REASONS[state], reason or 0
+    return state, reasons[reason] if 0 <= reason < len(reasons) else f"reason {reason}"
+
 
 @dataclass(frozen=True)
 class DomainInfo:
+    """What the inventory keeps of a domain.
+
+    The first fields change with the domain's life and come from the monitor's one bulk call
+    per tick. The configuration fields (None: not read this time) change only through a define,
+    `virsh autostart` or `virsh desc`, so they are read on connect, on events and after our own
+    operations — never per domain per tick.
+    """
+
     uuid: str
     name: str
     state: str
     vcpus: int
     memory_kib: int
     max_memory_kib: int
+    state_reason: str = ""
+    autostart: bool | None = None
+    persistent: bool | None = None
+    title: str | None = None
+    description: str | None = None
+    os_variant: str | None = None
+
+    @property
+    def has_config(self):
+        return self.autostart is not None
 
 
-def list_domains(conn) -> list[DomainInfo]:
-    """Every domain on the host with its state, vCPUs and memory, in one bulk call."""
+def list_domains(conn, *, config=False) -> list[DomainInfo]:
+    """Every domain on the host with its state (and reason), vCPUs and memory, in one bulk call.
+
+    config=True (on connect) also reads each domain's configuration fields: one XML read per
+    domain plus two bulk listings for autostart and persistence.
+    """
     wanted = libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_VCPU | libvirt.VIR_DOMAIN_STATS_BALLOON
     try:
         records = conn.getAllDomainStats(wanted)
+        if config:
+            autostart = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+            persistent = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
     infos = []
     for dom, stats in records:
-        if "vcpu.current" not in stats or "balloon.maximum" not in stats:
-            # Drivers without these stats (the test driver) answer info(): one extra call
-            # per domain there, none on QEMU.
-            try:
-                infos.append(_info(dom))
-            except libvirt.libvirtError:
-                continue  # undefined between the two calls; the next tick settles it
-            continue
-        maximum = stats["balloon.maximum"]
-        infos.append(
-            DomainInfo(
-                uuid=dom.UUIDString(),
-                name=dom.name(),
-                state=STATES.get(stats.get("state.state"), "nostate"),
-                vcpus=stats["vcpu.current"],
-                memory_kib=stats.get("balloon.current", maximum),
-                max_memory_kib=maximum,
-            )
-        )
+        try:
+            info = _from_stats(dom, stats)
+            if config:
+                uuid = info.uuid
+                info = _with_config(info, dom, autostart=uuid in autostart, persistent=uuid in persistent)
+        except libvirt.libvirtError:
+            continue  # undefined between the two calls; the next tick settles it
+        infos.append(info)
     return infos
 
 
-def _info(dom) -> DomainInfo:
-    state, max_mem, mem, vcpus, _cpu_time = dom.info()
+def _from_stats(dom, stats):
+    state, reason = state_of(stats.get("state.state"), stats.get("state.reason", 0))
+    if "vcpu.current" not in stats or "balloon.maximum" not in stats:
+        # Drivers without these stats (the test driver) answer info(): one extra call per
+        # domain there, none on QEMU.
+        _state, max_mem, mem, vcpus, _cpu_time = dom.info()
+        return DomainInfo(dom.UUIDString(), dom.name(), state, vcpus, mem, max_mem, state_reason=reason)
+    maximum = stats["balloon.maximum"]
     return DomainInfo(
         uuid=dom.UUIDString(),
         name=dom.name(),
-        state=STATES.get(state, "nostate"),
-        vcpus=vcpus,
-        memory_kib=mem,
-        max_memory_kib=max_mem,
+        state=state,
+        vcpus=stats["vcpu.current"],
+        memory_kib=stats.get("balloon.current", maximum),
+        max_memory_kib=maximum,
+        state_reason=reason,
+    )
+
+
+def _uuids(conn, flag):
+    return {dom.UUIDString() for dom in conn.listAllDomains(flag)}
+
+
+def autostart_uuids(conn) -> set[str]:
+    """The domains that start with the host, in one call: autostart has no event, so the monitor
+    re-reads it now and then (`virsh autostart` leaves no other trace)."""
+    try:
+        return _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
+def _with_config(info, dom, *, autostart, persistent):
+    root = etree.fromstring(dom.XMLDesc(0))
+    os_el = root.find(f"metadata/{{{LIBOSINFO_NS}}}libosinfo/{{{LIBOSINFO_NS}}}os")
+    return replace(
+        info,
+        autostart=bool(autostart),
+        persistent=bool(persistent),
+        title=root.findtext("title") or "",
+        description=root.findtext("description") or "",
+        os_variant=os_el.get("id", "") if os_el is not None else "",
     )
 
 
 def domain_info(conn, uuid) -> DomainInfo | None:
-    """One domain's facts, or None when it no longer exists."""
+    """One domain's facts, configuration included, or None when it no longer exists."""
     try:
-        return _info(conn.lookupByUUIDString(uuid))
+        dom = conn.lookupByUUIDString(uuid)
+        state, reason = state_of(*dom.state())
+        _state, max_mem, mem, vcpus, _cpu_time = dom.info()
+        info = DomainInfo(dom.UUIDString(), dom.name(), state, vcpus, mem, max_mem, state_reason=reason)
+        return _with_config(info, dom, autostart=dom.autostart(), persistent=dom.isPersistent())
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return None
