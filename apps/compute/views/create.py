@@ -96,7 +96,7 @@ def vm_create(request):
                 data[key] = value
         initial = data.dict()
         for box in ("start", "preallocate"):  # an unticked box is absent, not "off"
-            initial[box] = box in request.POST
+            initial[box] = request.POST.get(box) not in (None, "", "False", "false", "off")
         form = CreateForm(user=request.user, host=host, facts=facts, initial=initial)
         return _render(request, form, host=host, error=error)
     form = CreateForm(request.POST, user=request.user, host=host, facts=facts)
