@@ -39,13 +39,25 @@ def _tab(request, vm, *, form="", error="", notice=""):
     }
     try:
         with connection.connected(vm.host.uri) as conn:
-            context["nics"] = nics.list_nics(conn, str(vm.uuid))
+            context["nics"] = _rows(conn, vm, context["running"])
             if context["can_edit"]:
                 context["networks"] = nics.list_networks(conn)
                 context["host_ifaces"] = nics.host_interfaces(conn)
     except VirtError as exc:
         context["nics"], context["error"] = [], str(exc)
     return render(request, "compute/tabs/nics.html", context)
+
+
+def _rows(conn, vm, running):
+    """(NIC, note): the running VM's NICs, and for a running VM also those only in its saved
+    configuration, so a change made with --config alone is visible too."""
+    live = nics.list_nics(conn, str(vm.uuid))
+    if not running:
+        return [(n, "") for n in live]
+    saved = nics.list_nics(conn, str(vm.uuid), inactive=True)
+    saved_macs, live_macs = {n.mac for n in saved}, {n.mac for n in live}
+    rows = [(n, "" if n.mac in saved_macs else "until power-off") for n in live]
+    return rows + [(n, "from next start") for n in saved if n.mac not in live_macs]
 
 
 @needs("vm.view", per_object=True)
