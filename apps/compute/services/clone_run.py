@@ -131,6 +131,8 @@ def vm_clone_execute(op):
         except BaseException:
             if new_uuid:
                 lifecycle.undefine_quietly(conn, new_uuid)
+                # A row for a VM that never came to be would only mislead (and count in quotas).
+                VirtualMachine.objects.filter(host=vm.host, uuid=new_uuid).delete()
             for pool, name in created:
                 volume_virt.delete_quietly(conn, str(pool.uuid), name)
             for pool in pools.values():
