@@ -179,3 +179,13 @@ def test_remove_is_refused_while_an_operation_runs_there(demo_host, admin):
 def test_update_without_changes_records_nothing(demo_host, admin):
     host_update(actor=admin, host=demo_host, name="demo", uri=TEST_URI)
     assert not AuditEvent.objects.filter(action="host.update").exists()
+
+
+def test_host_add_command_refuses_a_bad_uri_and_registers_a_good_one(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="needs the SSH user"):
+        call_command("host_add", "hv1", "qemu+ssh://hv1.example.com/system")
+    call_command("host_add", "demo", TEST_URI)
+    assert Host.objects.get(name="demo").uri == TEST_URI
+    assert _audit("host.create", "demo") == [("requested", ""), ("succeeded", "")]

@@ -11,7 +11,7 @@ from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.models import Host
 from apps.hosts.monitor import Monitor
-from apps.hosts.services import host_create
+from apps.hosts.services import host_create, host_remove, host_update
 from tests.helpers import TEST_URI, define_test_domain, unique, wait_for
 
 LIBVIRT_SOCK = "/var/run/libvirt/libvirt-sock"
@@ -104,6 +104,10 @@ def test_outside_changes_reach_the_inventory(monitor, test_driver):
     wait_for(lambda: vm_row(name).state == "running", message="running")
     domains.power(test_driver, dom_uuid, "suspend")
     wait_for(lambda: vm_row(name).state == "paused", message="paused")
+    # Forced off first, then undefined: one undefine of a paused domain would stop and remove it
+    # at once, and whether the monitor still sees it stopped before it is gone would be a race.
+    domains.power(test_driver, dom_uuid, "destroy")
+    wait_for(lambda: vm_row(name).state == "shutoff", message="forced off")
     domains.undefine(test_driver, dom_uuid)
     wait_for(lambda: not vm_row(name).present, message="marked removed")
     detected = list(
@@ -135,3 +139,41 @@ def test_host_goes_down_when_libvirtd_goes_away_and_comes_back(monitor, tmp_path
     proxy.start()
     wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", message="up again on its own")
     proxy.stop()
+
+
+def test_the_monitor_follows_added_edited_and_removed_hosts(monitor, tmp_path):
+    """No restart: each pass re-reads the Host table."""
+    host = host_create(actor=None, name="follow", uri=TEST_URI)
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", message="added host up")
+    host = Host.objects.get(pk=host.pk)
+    assert host.capabilities_xml and [n["name"] for n in host.networks] == ["default"]
+
+    bad = "test+unix:///default?socket=/nonexistent/sock"
+    host_update(actor=None, host=host, name="follow", uri=bad)
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "down", message="edited URI is reconnected")
+    assert "/nonexistent/sock" in Host.objects.get(pk=host.pk).last_error
+
+    host_update(actor=None, host=Host.objects.get(pk=host.pk), name="follow", uri=TEST_URI)
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", message="back up on the old URI")
+    wait_for(lambda: monitor.sessions.get(host.pk) and monitor.sessions[host.pk].connected, message="session")
+
+    host_remove(actor=None, host=Host.objects.get(pk=host.pk), forget_vms=True)
+    wait_for(lambda: host.pk not in monitor.sessions, message="removed host dropped")
+
+
+def test_network_events_update_the_hosts_networks(monitor, test_driver):
+    from apps.hosts.virt import networks
+
+    host = host_create(actor=None, name="nets", uri=TEST_URI)
+    wait_for(lambda: Host.objects.get(pk=host.pk).networks, message="networks read at connect")
+    name = unique("net")
+    xml = f"<network><name>{name}</name><bridge name='vb{name[-6:]}'/></network>"
+    net = test_driver.networkDefineXML(xml)
+    try:
+        wait_for(lambda: name in [n["name"] for n in Host.objects.get(pk=host.pk).networks], message="new network seen")
+        row = next(n for n in Host.objects.get(pk=host.pk).networks if n["name"] == name)
+        assert row["forward"] == "isolated" and not row["active"]
+    finally:
+        net.undefine()
+    wait_for(lambda: name not in [n["name"] for n in Host.objects.get(pk=host.pk).networks], message="network gone")
+    assert networks.list_networks(test_driver)

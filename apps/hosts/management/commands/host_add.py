@@ -1,11 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.hosts.models import Host
-from apps.hosts.services import host_create
+from apps.hosts.services import HostError, host_create
 
 
 class Command(BaseCommand):
-    help = "Register a libvirt host by name and URI (does nothing if the name exists with that URI)."
+    help = (
+        "Register a libvirt host by name and URI (does nothing if the name exists with that URI). "
+        "No connection test: the monitor shows the host up, or down with libvirt's reason."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -18,5 +21,8 @@ class Command(BaseCommand):
                 raise CommandError(f"host {name!r} exists with another URI ({existing.uri})")
             self.stdout.write(f"host {name} already registered")
             return
-        host_create(actor=None, name=name, uri=uri)
+        try:
+            host_create(actor=None, name=name, uri=uri)
+        except HostError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"host {name} registered ({uri})")
