@@ -221,9 +221,8 @@ def validate_remote(caps, domcaps=None):
     names = ["Hardware virtualization", "/dev/kvm present and usable", "/dev/vhost-net", "/dev/net/tun"]
     names += [f"cgroup '{c}' controller" for c in CGROUP_CONTROLLERS]
     if caps is None:
-        return [CheckResult(n, SKIP, "Not checked: the host's capabilities could not be read.") for n in names] + [
-            CheckResult("IOMMU enabled", SKIP, "Not checked: the host's capabilities could not be read.")
-        ]
+        unread = "Not checked: the monitor has not read this host's capabilities yet (never reached)."
+        return [CheckResult(n, SKIP, unread) for n in [*names, "IOMMU enabled"]]
     kvm = caps.has_kvm or (domcaps is not None and domcaps.domain_type == "kvm")
     if kvm:
         hw = CheckResult(names[0], PASS, "libvirt offers the 'kvm' domain type, so the CPU has VT-x / AMD-V.")
@@ -243,6 +242,11 @@ def validate_remote(caps, domcaps=None):
                 "libvirt reports no IOMMU support: no PCI passthrough.",
                 "Enable VT-d / AMD-Vi in the firmware and intel_iommu=on / amd_iommu=on on that host's kernel.",
             )
+        )
+    elif domcaps is not None and "vfio" in domcaps.pci_backends:
+        # libvirt offers the vfio PCI backend only when the host's /sys/kernel/iommu_groups is populated.
+        results.append(
+            CheckResult("IOMMU enabled", PASS, "libvirt offers VFIO PCI passthrough, which needs the IOMMU.")
         )
     else:
         results.append(CheckResult("IOMMU enabled", SKIP, f"Not checked: {REMOTE}."))

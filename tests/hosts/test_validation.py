@@ -196,3 +196,18 @@ def test_validate_host_picks_local_remote_or_not_applicable(tmp_path):
     H.uri = "test+unix:///default"
     (only,) = v.validate_host(H())
     assert only.status == v.SKIP and "'test' driver" in only.explanation
+
+
+def test_remote_iommu_from_the_vfio_backend_in_domain_capabilities():
+    from apps.hosts.virt.capabilities import parse_domain_capabilities
+
+    vfio = parse_domain_capabilities(
+        """<domainCapabilities><domain>kvm</domain><devices><hostdev supported='yes'>
+        <enum name='pciBackend'><value>default</value><value>vfio</value></enum></hostdev></devices>
+        </domainCapabilities>"""
+    )
+    assert vfio.pci_backends == ("default", "vfio")
+    results = by_name(v.validate_remote(_caps(("kvm",)), vfio))
+    assert results["IOMMU enabled"].status == v.PASS and "VFIO" in results["IOMMU enabled"].explanation
+    without = parse_domain_capabilities("<domainCapabilities><domain>kvm</domain></domainCapabilities>")
+    assert by_name(v.validate_remote(_caps(("kvm",)), without))["IOMMU enabled"].status == v.SKIP

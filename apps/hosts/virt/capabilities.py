@@ -77,6 +77,8 @@ class DomainCapabilities:
     secure_boot: bool = False
     cpu_modes: tuple[str, ...] = ()  # modes the hypervisor supports: host-passthrough, host-model, …
     cpu_models: tuple[str, ...] = field(default=(), repr=False)  # usable named models for custom mode
+    # PCI passthrough backends libvirt offers; it lists "vfio" only when the host has IOMMU groups.
+    pci_backends: tuple[str, ...] = ()
 
     @property
     def uefi(self):
@@ -161,7 +163,10 @@ def parse_domain_capabilities(xml) -> DomainCapabilities:
         else []
     )
     vcpu = root.find("vcpu")
+    hostdev = root.find("devices/hostdev[@supported='yes']")
+    backends = hostdev.findall("enum[@name='pciBackend']/value") if hostdev is not None else []
     return DomainCapabilities(
+        pci_backends=tuple(v.text.strip() for v in backends if v.text),
         arch=_text(root, "arch"),
         domain_type=_text(root, "domain"),
         machine=_text(root, "machine"),
