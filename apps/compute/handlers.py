@@ -55,7 +55,14 @@ def sync_autostart(host, conn):
 def domain_changed(host, conn, payload):
     uuid = payload["uuid"]
     info = domains.domain_info(conn, uuid)
-    reason = domains.stopped_reason(payload.get("event"), payload.get("detail")) if info is None else None
-    if reason is not None:
-        vm_inventory_stopped(host=host, uuid=uuid, reason=reason)
+    if info is None:
+        # The domain is gone by the time we look (events queue up behind a busy monitor). A stop
+        # it announced is still recorded before the removal; other older events (a pause, a
+        # metadata change) are skipped: its UNDEFINED event, or the tick, records the removal.
+        event = payload.get("event")
+        reason = domains.stopped_reason(event, payload.get("detail"))
+        if reason is not None:
+            vm_inventory_stopped(host=host, uuid=uuid, reason=reason)
+        elif event != domains.EVENT_UNDEFINED:
+            return
     vm_inventory_apply(host=host, uuid=uuid, info=info, detected=True, started=_started(conn))

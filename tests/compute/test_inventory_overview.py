@@ -145,7 +145,11 @@ def test_a_stop_whose_domain_is_already_undefined_is_still_recorded(demo_host, t
     dom_uuid = define_described(test_driver)
     domains.power(test_driver, dom_uuid, "start")
     handlers.first_sync(demo_host, test_driver)
+    domains.power(test_driver, dom_uuid, "suspend")
     domains.undefine(test_driver, dom_uuid)  # destroy + undefine before the monitor looks
+    suspended = 3  # VIR_DOMAIN_EVENT_SUSPENDED, queued before the stop
+    handlers.domain_changed(demo_host, test_driver, {"uuid": dom_uuid, "event": suspended, "detail": 0})
+    assert VirtualMachine.objects.get(uuid=dom_uuid).present, "an older event does not decide the removal"
     destroyed = {v: k for k, v in domains.STOPPED_REASONS.items()}["destroyed"]
     handlers.domain_changed(
         demo_host, test_driver, {"uuid": dom_uuid, "event": domains.EVENT_STOPPED, "detail": destroyed}
@@ -187,3 +191,14 @@ def test_the_monitor_follows_a_redefinition_and_state_changes(monitor, test_driv
     domains.power(test_driver, dom_uuid, "suspend")
     wait_for(lambda: row().state == "paused", message="paused")
     assert row().state_reason == "user" and row().state_since > first
+
+
+def test_a_metadata_change_event_rereads_title_and_description(demo_host, test_driver):
+    name = unique()
+    dom_uuid = define_described(test_driver, name)
+    handlers.first_sync(demo_host, test_driver)
+    virsh("desc", name, "--config", "--title", "--new-desc", "Set with virsh")
+    virsh("desc", name, "--config", "--new-desc", "Described with virsh")
+    handlers.domain_changed(demo_host, test_driver, {"uuid": dom_uuid, "event": "metadata", "detail": None})
+    vm = VirtualMachine.objects.get(uuid=dom_uuid)
+    assert (vm.title, vm.description) == ("Set with virsh", "Described with virsh")

@@ -41,6 +41,7 @@ REASONS = {
 }  # fmt: skip
 
 EVENT_STOPPED = libvirt.VIR_DOMAIN_EVENT_STOPPED
+EVENT_UNDEFINED = libvirt.VIR_DOMAIN_EVENT_UNDEFINED
 # A STOPPED lifecycle event's detail as the shutoff reason it leads to.
 STOPPED_REASONS = {
     libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: "shutdown",
