@@ -177,3 +177,20 @@ def test_network_events_update_the_hosts_networks(monitor, test_driver):
         net.undefine()
     wait_for(lambda: name not in [n["name"] for n in Host.objects.get(pk=host.pk).networks], message="network gone")
     assert networks.list_networks(test_driver)
+
+
+def test_a_title_set_outside_reaches_the_inventory(monitor, test_driver):
+    """`virsh desc --title` changes no state; the metadata-change event brings it in."""
+    import subprocess
+
+    host = host_create(actor=None, name="demo", uri=TEST_URI)
+    wait_for(lambda: VirtualMachine.objects.filter(host=host).exists(), message="first discovery")
+    name = unique()
+    define_test_domain(name)
+    wait_for(lambda: vm_row(name), message="defined domain in inventory")
+    subprocess.run(
+        ["virsh", "-c", TEST_URI, "desc", name, "--config", "--title", "--new-desc", "web frontend"],
+        check=True,
+        capture_output=True,
+    )
+    wait_for(lambda: vm_row(name).title == "web frontend", timeout=5, message="the new title")

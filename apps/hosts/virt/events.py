@@ -71,6 +71,16 @@ class Watch:
             self.events_available = False
             log.warning("host %s: no domain events (%s); polling instead", self.host_id, exc)
         try:
+            # `virsh desc` / `desc --title` and metadata edits change no state: without this event the
+            # inventory's title and description would wait for the next define.
+            self.callback_ids.append(
+                self.conn.domainEventRegisterAny(
+                    None, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, self._domain_metadata, None
+                )
+            )
+        except libvirt.libvirtError as exc:
+            log.info("host %s: no metadata events (%s)", self.host_id, exc)
+        try:
             self.pool_callback_id = self.conn.storagePoolEventRegisterAny(
                 None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, self._pool_lifecycle, None
             )
@@ -122,3 +132,6 @@ class Watch:
 
     def _domain_lifecycle(self, _conn, dom, event, detail, _opaque):
         self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": event, "detail": detail})
+
+    def _domain_metadata(self, _conn, dom, _type, _nsuri, _opaque):
+        self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": "metadata", "detail": None})
