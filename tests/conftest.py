@@ -21,6 +21,32 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
 
 
+def _flush_retrying_deadlocks():
+    """Transactional tests end with a TRUNCATE of every table. With the stack running, the monitor
+    and worker processes keep writing (as they do in production), and PostgreSQL may pick the
+    TRUNCATE as a deadlock's victim; the flush is then simply tried again."""
+    import time
+
+    from django.core.management.base import CommandError
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        for attempt in range(5):
+            try:
+                return original(self)
+            except CommandError as exc:
+                if "deadlock detected" not in str(exc.__cause__) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    TransactionTestCase._fixture_teardown = teardown
+
+
+_flush_retrying_deadlocks()
+
+
 def pytest_collection_modifyitems(items):
     """Tests on the live stack run last: once started, its monitor watches every host the later
     tests create, which in-process tests of the monitor and inventory do not expect."""

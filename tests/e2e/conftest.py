@@ -61,6 +61,18 @@ class Tab:
     base_url: str
     dialogs: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    # Set to answer "OK" to confirmations (hx-confirm) as a person who means it would; what they
+    # asked is kept in `confirms`. Otherwise every dialog is dismissed and counts as unexpected.
+    accept_confirms: bool = False
+    confirms: list = field(default_factory=list)
+
+    def on_dialog(self, dialog):
+        if dialog.type == "confirm" and self.accept_confirms:
+            self.confirms.append(dialog.message)
+            dialog.accept()
+        else:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
 
     def goto(self, path):
         self.page.goto(self.base_url + path)
@@ -99,7 +111,8 @@ class Tab:
 @pytest.fixture
 def open_tab(browser, stack):
     """open_tab(user=None) -> a Tab in a fresh browser context (its own cookies), logged in if a
-    user is given. Alerts (dismissed) and script errors are recorded for Tab.assert_quiet."""
+    user is given. Alerts (dismissed) and script errors are recorded for Tab.assert_quiet;
+    confirmations are dismissed too unless the test sets `tab.accept_confirms`."""
     contexts = []
 
     def _open(user=None):
@@ -107,7 +120,7 @@ def open_tab(browser, stack):
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         tab = Tab(page=context.new_page(), base_url=stack.url)
-        tab.page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+        tab.page.on("dialog", tab.on_dialog)
         tab.page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
         if user is not None:
             tab.login(user)

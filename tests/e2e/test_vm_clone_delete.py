@@ -18,12 +18,6 @@ def source(transactional_db, stack, demo_host, pool, test_driver):
     return make_source(demo_host, pool, test_driver)
 
 
-def _accept_confirms(page):
-    """The delete button asks "Delete …? This cannot be undone." (hx-confirm): say yes."""
-    page._impl_obj.remove_all_listeners("dialog")  # the Tab's own handler dismisses every dialog
-    page.on("dialog", lambda d: d.accept())
-
-
 def test_clone_then_delete_with_storage(source, pool, test_driver, operator, open_tab):  # noqa: F811
     tab = open_tab(operator)
     page = tab.page
@@ -52,7 +46,7 @@ def test_clone_then_delete_with_storage(source, pool, test_driver, operator, ope
     page.get_by_role("link", name="Delete…").click()
     expect(page.locator("#delete-disks")).to_contain_text(f"/default-pool/{new}-vda.qcow2")
     page.get_by_label("Delete its volumes").check()
-    _accept_confirms(page)
+    tab.accept_confirms = True  # the delete button asks "Delete …? This cannot be undone."
     page.get_by_label(f"Type {new} to confirm").fill(new[:-1])
     page.get_by_role("button", name="Delete VM").click()
     expect(page.locator("#delete-error")).to_contain_text("exactly to confirm")

@@ -67,6 +67,7 @@ def test_new_disk_attached_live_and_a_nic_added_and_removed(running_vm, operator
     expect(page.locator("#disk-new-form .disk-error")).to_contain_text("cannot contain '/'")
 
     form = page.locator("#disk-new-form")
+    form.get_by_label("Pool").select_option(str(StoragePool.objects.get(host=vm.host, name=pool_name).pk))
     form.get_by_label("Volume name").fill("data.qcow2")
     form.get_by_label("Size", exact=True).fill("16")
     form.locator('select[name="unit"]').select_option("MiB")
