@@ -29,7 +29,7 @@ def test_clone_then_delete_with_storage(source, pool, test_driver, operator, ope
     # A bad name first: the form says why, and nothing is queued.
     page.get_by_label("New name").fill("bad name/x")
     page.get_by_role("button", name="Clone").click()
-    expect(page.locator("#clone-error")).to_contain_text("letters, digits")
+    expect(page.locator("#clone-error")).to_contain_text("ASCII letters, digits")
 
     new = unique("lc")
     page.get_by_label("New name").fill(new)

@@ -7,7 +7,6 @@ would be inconsistent or refused. The clone's XML is the source's inactive XML r
 (apps/compute/virt/lifecycle.clone_xml). A failed clone removes what it made.
 """
 
-import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +16,7 @@ from apps.accounts.authz import authorize, may
 from apps.accounts.models import Team
 from apps.audit import registry
 from apps.compute.models import VirtualMachine
+from apps.compute.names import vm_name_problem
 from apps.compute.quotas import GIB, QuotaExceeded, quota_check
 from apps.compute.virt import lifecycle
 from apps.core.templatetags.kvm import human_bytes as human
@@ -28,10 +28,6 @@ from apps.storage.models import StoragePool, StorageVolume
 
 registry.register("vm.clone", "cloned VM")
 
-# Letters, digits, '.', '_' and '-', starting with a letter or digit: a name that is also a safe
-# file name (the clone's volumes are named after it) and needs no quoting in virsh.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-NAME_MAX = 64
 CLONE_TIME_LIMIT = 6 * 3600  # seconds: a clone copies whole disks
 _KEEP_SUFFIX = (".qcow2", ".img", ".raw", ".qed", ".vmdk", ".vdi", ".iso")
 
@@ -41,17 +37,9 @@ class CloneError(ValueError):
 
 
 def validate_vm_name(name):
-    if not isinstance(name, str) or not name.strip():
-        raise CloneError("Give the new VM a name.")
-    if len(name) > NAME_MAX:
-        raise CloneError(f"A VM name can be at most {NAME_MAX} characters long.")
-    if ".." in name:
-        raise CloneError("A VM name cannot contain '..'.")
-    if not _NAME.match(name):
-        raise CloneError(
-            "A VM name may use only letters, digits, '.', '_' and '-', and starts with a letter or digit "
-            "(no spaces, slashes, quotes or '<')."
-        )
+    problem = vm_name_problem(name)
+    if problem:
+        raise CloneError(problem)
     return name
 
 

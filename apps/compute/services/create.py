@@ -24,6 +24,7 @@ from django.db import transaction
 from apps.accounts.authz import authorize
 from apps.audit import registry
 from apps.compute.models import VirtualMachine
+from apps.compute.names import vm_name_problem
 from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.services.create_xml import SOURCES, os_entry
 from apps.compute.virt import define as define_virt
@@ -34,7 +35,6 @@ from apps.operations.services import operation_queue
 registry.register("vm.create", "created VM")
 registry.register("vm.define", "defined VM from XML")
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_MEMORY_MIB = 16
 GIB = 1 << 30
 # Pools whose volumes are files or block devices a <disk> can point at by path.
@@ -51,18 +51,9 @@ class CreateError(ValueError):
 
 
 def check_name(name):
-    if not name:
-        raise CreateError("name", "Give the VM a name.")
-    if len(name) > 64:
-        raise CreateError("name", f"A VM name can be at most 64 characters; this one has {len(name)}.")
-    if ".." in name:
-        raise CreateError("name", "A VM name cannot contain '..'.")
-    if not NAME_RE.match(name):
-        raise CreateError(
-            "name",
-            "Use only ASCII letters, digits, '.', '_' and '-', starting with a letter or digit: the name "
-            "becomes file names on the host, virsh arguments and QEMU options.",
-        )
+    problem = vm_name_problem(name)
+    if problem:
+        raise CreateError("name", problem)
     return name
 
 
