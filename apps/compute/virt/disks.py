@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
+from apps.compute.virt.domains import lookup
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
 from .xml import Disk
@@ -36,17 +37,10 @@ def _source(disk_el):
     return ""
 
 
-def _domain(conn, uuid):
-    try:
-        return conn.lookupByUUIDString(uuid)
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
-
-
 def list_disks(conn, uuid, *, inactive=False) -> list[DiskInfo]:
     """The disks of the running domain (or its persistent definition), with block sizes when
     the domain runs and the hypervisor can tell."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
         root = etree.fromstring(dom.XMLDesc(flags))
@@ -99,7 +93,7 @@ def _flags(live, config):
 def attach(conn, uuid, disk: Disk, *, live, config):
     """`virsh attach-disk` with --live and/or --config."""
     try:
-        _domain(conn, uuid).attachDeviceFlags(
+        lookup(conn, uuid).attachDeviceFlags(
             etree.tostring(disk.to_element(), encoding="unicode"), _flags(live, config)
         )
     except libvirt.libvirtError as exc:
@@ -109,7 +103,7 @@ def attach(conn, uuid, disk: Disk, *, live, config):
 def detach(conn, uuid, target, *, live, config):
     """`virsh detach-disk TARGET` with --live and/or --config: the element libvirt has for that
     target is sent back as it is, so nothing about it needs to be guessed."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         flags = libvirt.VIR_DOMAIN_XML_INACTIVE if config and not live else 0
         root = etree.fromstring(dom.XMLDesc(flags))
@@ -126,7 +120,7 @@ def detach(conn, uuid, target, *, live, config):
 def resize(conn, uuid, target, size):
     """`virsh blockresize TARGET SIZE` on the running domain, grow only: shrinking a disk under a
     running guest cuts off data its file systems still use, so it is refused here, not tried."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         if not dom.isActive():
             raise VirtError("the VM is not running: a live resize needs it running")
@@ -146,7 +140,7 @@ def change_media(conn, uuid, target, path, *, live, config):
     """`virsh change-media TARGET [PATH] --insert/--eject`: the CD-ROM element libvirt holds
     (in the running VM and/or the saved definition) gets a new source, or none, through
     updateDeviceFlags."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     scopes = []
     if live:
         scopes.append((AFFECT_LIVE, 0))

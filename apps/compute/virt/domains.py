@@ -174,6 +174,14 @@ def _with_config(info, dom, *, autostart, persistent):
     )
 
 
+def lookup(conn, uuid):
+    """The domain with this UUID; VirtError (libvirt's "Domain not found …") when there is none."""
+    try:
+        return conn.lookupByUUIDString(uuid)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
 def domain_info(conn, uuid) -> DomainInfo | None:
     """One domain's facts, configuration included, or None when it no longer exists."""
     try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
+from apps.compute.virt.domains import lookup
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
 # The prefix libvirt and QEMU use for generated MACs (locally administered is the other choice;
@@ -46,17 +47,10 @@ class SnapshotInfo:
     external_files: tuple[str, ...]  # overlay files an external snapshot made (never deleted here)
 
 
-def _domain(conn, uuid):
-    try:
-        return conn.lookupByUUIDString(uuid)
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
-
-
 def inactive_xml(conn, uuid) -> str:
     """The persistent definition (`virsh dumpxml --inactive`): what a clone is made from."""
     try:
-        return _domain(conn, uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
+        return lookup(conn, uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
@@ -201,7 +195,7 @@ def interface_count(xml) -> int:
 
 def snapshots(conn, uuid) -> list[SnapshotInfo]:
     """The domain's snapshots and, for external ones, the overlay files they made."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         snaps = dom.listAllSnapshots(0)
     except libvirt.libvirtError as exc:
@@ -234,7 +228,7 @@ def copy_volume(conn, source_pool_uuid, source_name, pool_uuid, xml):
 
 def force_off(conn, uuid) -> bool:
     """`virsh destroy` when the domain runs (or is paused); True when it had to."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         if not dom.isActive():
             return False
@@ -251,7 +245,7 @@ def undefine(conn, uuid, *, snapshots_metadata, nvram):
     (the test driver) refuse them. Without --snapshots-metadata libvirt refuses a domain that has
     snapshots, and that refusal is the operation's error.
     """
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         has_nvram = bool(nvram_path(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)))
         flags = libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA if snapshots_metadata else 0

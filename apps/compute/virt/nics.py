@@ -8,7 +8,8 @@ from lxml import etree
 
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
-from .disks import _domain, _flags
+from .disks import _flags
+from .domains import lookup
 from .xml import Interface
 
 
@@ -59,7 +60,7 @@ def _root(dom, inactive):
 
 
 def list_nics(conn, uuid, *, inactive=False) -> list[NicInfo]:
-    return [_nic(el) for el in _root(_domain(conn, uuid), inactive).findall("devices/interface")]
+    return [_nic(el) for el in _root(lookup(conn, uuid), inactive).findall("devices/interface")]
 
 
 def _by_mac(root, mac):
@@ -73,7 +74,7 @@ def _by_mac(root, mac):
 def attach(conn, uuid, iface: Interface, *, live, config):
     """`virsh attach-interface` with --live and/or --config; returns the MAC libvirt gave it (its
     own choice when none was asked for), found as the one NIC that was not there before."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     inactive = not live
     before = {n.mac for n in list_nics(conn, uuid, inactive=inactive)}
     try:
@@ -102,7 +103,7 @@ def _each_scope(dom, mac, live, config):
 
 
 def detach(conn, uuid, mac, *, live, config):
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     for flag, el, _where in _each_scope(dom, mac, live, config):
         try:
             dom.detachDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
@@ -114,7 +115,7 @@ def set_link(conn, uuid, mac, state, *, live, config):
     """`virsh domif-setlink`: the cable plugged in (up) or pulled out (down); the guest sees it."""
     if state not in ("up", "down"):
         raise VirtError("link state is up or down")
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     for flag, el, _where in _each_scope(dom, mac, live, config):
         link = el.find("link")
         if link is None:

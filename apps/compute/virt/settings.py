@@ -8,7 +8,7 @@ from lxml import etree
 
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
-from .disks import _domain
+from .domains import lookup
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -53,7 +53,7 @@ def _vcpu(root):
 
 
 def read(conn, uuid) -> Settings:
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         saved = etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         running = bool(dom.isActive())
@@ -115,7 +115,7 @@ def _live_or_saved(set_flags, running, fits_live):
 
 def set_vcpus(conn, uuid, *, vcpus, max_vcpus, current: Settings) -> str:
     """vCPUs (and their maximum, which only the saved definition can change). Returns a sentence."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     parts = []
     if max_vcpus != current.max_vcpus:
         maximum = libvirt.VIR_DOMAIN_VCPU_MAXIMUM | CONFIG
@@ -132,7 +132,7 @@ def set_vcpus(conn, uuid, *, vcpus, max_vcpus, current: Settings) -> str:
 
 
 def set_memory(conn, uuid, *, memory_kib, max_memory_kib, current: Settings) -> str:
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     parts = []
     if max_memory_kib != current.max_memory_kib:
         maximum = libvirt.VIR_DOMAIN_MEM_MAXIMUM | CONFIG
@@ -153,12 +153,12 @@ def set_memory(conn, uuid, *, memory_kib, max_memory_kib, current: Settings) -> 
 
 
 def set_autostart(conn, uuid, on):
-    _call(_domain(conn, uuid).setAutostart, 1 if on else 0)
+    _call(lookup(conn, uuid).setAutostart, 1 if on else 0)
 
 
 def set_metadata(conn, uuid, *, title=None, description=None, running=False):
     """Title and description, in the running VM too when it runs. "" removes one."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     flags = CONFIG | (LIVE if running else 0)
     for kind, value in (
         (libvirt.VIR_DOMAIN_METADATA_TITLE, title),
@@ -194,4 +194,4 @@ def boot_xml(inactive_xml, *, boot, bootmenu):
 
 
 def inactive_xml(conn, uuid):
-    return _call(_domain(conn, uuid).XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    return _call(lookup(conn, uuid).XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE)

@@ -15,7 +15,7 @@ from lxml import etree
 from apps.core.xml import sub
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
-from .disks import _domain
+from .domains import lookup
 
 
 @dataclass
@@ -51,7 +51,7 @@ def _parse(xml, current):
 
 def list_snapshots(conn, uuid) -> list[SnapshotInfo]:
     """Every snapshot, in tree order (each parent before its children, oldest first), with depth."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         infos = {}
         for snap in dom.listAllSnapshots(0):
@@ -123,7 +123,7 @@ def create(conn, uuid, *, name, description="", external=False) -> SnapshotInfo:
     """Take a snapshot. Internal: libvirt includes the memory when the domain runs. External:
     disk-only, one qcow2 overlay beside each file-backed disk. libvirt refuses an overlay file that
     already exists (we never pass REUSE_EXT), and it checks on the host itself, where the files are."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         if external:
             plan = []
@@ -155,7 +155,7 @@ def _lookup(dom, name):
 def revert(conn, uuid, name):
     """Go back to a snapshot: the disks (and the memory and run state, when it has them) become
     what they were; everything since is lost."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     snap = _lookup(dom, name)
     try:
         dom.revertToSnapshot(snap, 0)
@@ -165,7 +165,7 @@ def revert(conn, uuid, name):
 
 def delete(conn, uuid, name):
     """Delete one snapshot; its children are kept and hang from its parent."""
-    snap = _lookup(_domain(conn, uuid), name)
+    snap = _lookup(lookup(conn, uuid), name)
     try:
         snap.delete(0)
     except libvirt.libvirtError as exc:
@@ -173,7 +173,7 @@ def delete(conn, uuid, name):
 
 
 def names(conn, uuid) -> set[str]:
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         return set(dom.snapshotListNames(0))
     except libvirt.libvirtError as exc:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from apps.hosts.virt.errors import from_libvirt
 
-from .disks import _domain
+from .domains import lookup
 
 MAX_XML_BYTES = 256 * 1024  # a domain with hundreds of devices stays far below this
 DIFF_MAX_LINES = 200
@@ -59,7 +59,7 @@ def parse(text, *, uuid, name):
 
 def read(conn, uuid, *, live=False):
     """The saved definition (or the running domain's live XML), without secrets."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         return dom.XMLDesc(0 if live else libvirt.VIR_DOMAIN_XML_INACTIVE)
     except libvirt.libvirtError as exc:
@@ -68,7 +68,7 @@ def read(conn, uuid, *, live=False):
 
 def is_active(conn, uuid):
     try:
-        return bool(_domain(conn, uuid).isActive())
+        return bool(lookup(conn, uuid).isActive())
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
@@ -87,7 +87,7 @@ def _keep_passwords(root, secure_xml):
 def define(conn, uuid, root):
     """defineXML with libvirt's schema validation; the same UUID, so it replaces the saved definition.
     A running domain keeps running as it is; the new definition applies from its next start."""
-    dom = _domain(conn, uuid)
+    dom = lookup(conn, uuid)
     try:
         _keep_passwords(root, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE))
         conn.defineXMLFlags(etree.tostring(root, encoding="unicode"), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
@@ -103,7 +103,7 @@ def redefine(conn, uuid, xml_text):
 def secure_inactive(conn, uuid):
     """The saved definition with its passwords: only for changing it on the worker, never shown."""
     try:
-        return _domain(conn, uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
+        return lookup(conn, uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
