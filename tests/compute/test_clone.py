@@ -166,7 +166,7 @@ def test_a_failed_clone_leaves_nothing_behind(demo_host, pool, operator, test_dr
     assert "already" in op.error or "exists" in op.error, op.error  # libvirt's words
     left = {v.name for v in volume_virt.list_volumes(test_driver, str(pool.uuid))}
     assert f"{new}-vda.qcow2" not in left  # the first copy was removed again
-    assert not lifecycle.name_taken(test_driver, new)
+    assert not domains.name_taken(test_driver, new)
     assert not VirtualMachine.objects.filter(name=new).exists()
     assert not StorageVolume.objects.filter(pool=pool, name=f"{new}-vda.qcow2").exists()
     outcomes = AuditEvent.objects.filter(action="vm.clone").values_list("outcome", flat=True)

@@ -18,7 +18,7 @@ from apps.audit import registry
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
 from apps.compute.quotas import GIB, QuotaExceeded, quota_check
-from apps.compute.virt import lifecycle
+from apps.compute.virt import domains, lifecycle
 from apps.core.templatetags.kvm import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.services import (
@@ -143,7 +143,7 @@ def vm_clone(*, actor, vm, name, team=None, pools=None):
         raise PermissionDenied("You may not put VMs in that team.")
     pools = pools or {}
     with connection.connected(vm.host.uri) as conn:
-        if lifecycle.name_taken(conn, name):  # defined on the host, maybe not yet in the inventory
+        if domains.name_taken(conn, name):  # defined on the host, maybe not yet in the inventory
             raise CloneError(f"A VM named {name} already exists on {vm.host.name}.")
         plan = clone_plan(conn, vm)
     disks, capacity = [], 0

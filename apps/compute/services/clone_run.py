@@ -99,7 +99,7 @@ def vm_clone_execute(op):
             raise OperationError(f"{vm.name} no longer exists.")
         if info.state != "shutoff":
             raise OperationError(f"{vm.name} is {info.state}: a VM is cloned only while it is shut off.")
-        if lifecycle.name_taken(conn, p["name"]):
+        if domains.name_taken(conn, p["name"]):
             raise OperationError(f"A VM named {p['name']} already exists on {vm.host.name}.")
         xml = lifecycle.inactive_xml(conn, str(vm.uuid))
         now = {s.target: s for s in lifecycle.parse_disks(xml)}

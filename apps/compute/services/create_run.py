@@ -19,8 +19,8 @@ from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_progress
 from apps.storage.models import StoragePool
 from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.services.volumes import create_on_pool
 from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import Volume
 
 
 def _host(op):
@@ -68,11 +68,8 @@ def _new_disk(op, conn, made):
     if volume_virt.volume_info(conn, d["pool_uuid"], d["name"]) is not None:
         raise OperationError(f"The pool already has a volume named {d['name']}.")
     operation_progress(op, 5, f"creating {d['name']} ({human_bytes(d['capacity'])})")
-    spec = Volume(
-        name=d["name"], capacity=d["capacity"], allocation=d["capacity"] if d["preallocate"] else 0, format=d["format"]
-    )
-    info = volume_virt.create(
-        conn, d["pool_uuid"], spec.to_xml(), prealloc_metadata=d["preallocate"] and d["format"] == "qcow2"
+    info = create_on_pool(
+        conn, _pool(d), name=d["name"], capacity=d["capacity"], format=d["format"], preallocate=d["preallocate"]
     )
     made.volumes.append((d["pool_uuid"], d["name"]))
     return info.path
@@ -113,7 +110,7 @@ def vm_create_execute(op):
     p = dict(op.params)
     made = _Made()
     with connection.connected(host.uri) as conn:
-        if define_virt.name_taken(conn, p["name"]):
+        if domains.name_taken(conn, p["name"]):
             raise OperationError(f"A domain named {p['name']} already exists on {host.name}.")
         try:
             message = _create(op, conn, host, p, made)
@@ -170,7 +167,7 @@ def vm_define_execute(op):
     host = _host(op)
     p = op.params
     with connection.connected(host.uri) as conn:
-        if define_virt.name_taken(conn, p["name"]):
+        if domains.name_taken(conn, p["name"]):
             raise OperationError(f"A domain named {p['name']} already exists on {host.name}.")
         uuid = define_virt.define(conn, p["xml"])
         _adopt(op, conn, host, uuid)

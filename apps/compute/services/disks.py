@@ -20,13 +20,19 @@ from apps.core import realtime
 from apps.core.templatetags.kvm import human_bytes as human
 from apps.hosts.virt import connection
 from apps.hosts.virt.errors import VirtError
-from apps.operations.services import OperationError, operation_queue
+from apps.operations.services import operation_queue
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
-from apps.storage.services.volumes import VolumeError, check_new_name, check_pool, check_space, parse_size
-from apps.storage.virt import pools as pool_virt
+from apps.storage.services.volumes import (
+    VolumeError,
+    check_new_name,
+    check_pool,
+    check_space,
+    create_on_pool,
+    parse_size,
+)
 from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import FORMATS, Volume
+from apps.storage.virt.volume_xml import FORMATS
 
 registry.register("vm.disk_attach", "attached a disk to VM")
 registry.register("vm.disk_detach", "detached a disk from VM")
@@ -202,23 +208,8 @@ def _new(op, vm, conn):
     pool = StoragePool.objects.select_related("host").get(pk=p["pool_id"])
     if op.actor is not None:
         authorize(op.actor, "storage.manage", pool)
-    live = pool_virt.pool_info(conn, str(pool.uuid))
-    if live is None or live.state != "running":
-        raise OperationError(f"Pool {pool.name} is not active.")
-    try:  # the inventory may lag behind libvirt: check again with libvirt's own figures
-        check_space(
-            capacity=p["capacity"], pool_capacity=live.capacity, available=live.available, preallocate=p["preallocate"]
-        )
-    except VolumeError as exc:
-        raise OperationError(str(exc)) from None
-    spec = Volume(
-        name=p["name"],
-        capacity=p["capacity"],
-        allocation=p["capacity"] if p["preallocate"] else 0,
-        format=p["format"],
-    )
-    info = volume_virt.create(
-        conn, str(pool.uuid), spec.to_xml(), prealloc_metadata=p["preallocate"] and p["format"] == "qcow2"
+    info = create_on_pool(
+        conn, pool, name=p["name"], capacity=p["capacity"], format=p["format"], preallocate=p["preallocate"]
     )
     try:
         target = next_free_target(conn, str(vm.uuid), p["bus"])

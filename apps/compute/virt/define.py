@@ -48,16 +48,6 @@ def define(conn, xml, *, validate=True) -> str:
         raise from_libvirt(exc) from None
 
 
-def name_taken(conn, name) -> bool:
-    try:
-        conn.lookupByName(name)
-        return True
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return False
-        raise from_libvirt(exc) from None
-
-
 def start(conn, uuid):
     try:
         conn.lookupByUUIDString(uuid).create()

@@ -182,6 +182,17 @@ def lookup(conn, uuid):
         raise from_libvirt(exc) from None
 
 
+def name_taken(conn, name) -> bool:
+    """Is a domain of this name defined on the host (maybe not yet in the inventory)?"""
+    try:
+        conn.lookupByName(name)
+        return True
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return False
+        raise from_libvirt(exc) from None
+
+
 def domain_info(conn, uuid) -> DomainInfo | None:
     """One domain's facts, configuration included, or None when it no longer exists."""
     try:

@@ -55,16 +55,6 @@ def inactive_xml(conn, uuid) -> str:
         raise from_libvirt(exc) from None
 
 
-def name_taken(conn, name) -> bool:
-    try:
-        conn.lookupByName(name)
-        return True
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return False
-        raise from_libvirt(exc) from None
-
-
 def parse_disks(xml) -> list[DiskSpec]:
     root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
     disks = []

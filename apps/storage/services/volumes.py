@@ -212,27 +212,34 @@ def worker_pool(op):
     return pool
 
 
-def _create(op, conn, pool):
-    p = op.params
+def create_on_pool(conn, pool, *, name, capacity, format, preallocate, backing=None):
+    """The worker's way to make a new volume, for storage and for compute (a VM's new disk):
+    the pool must run, and the space is checked again with libvirt's own figures, since the
+    inventory may lag behind. Returns the new volume's VolumeInfo."""
     live = pool_virt.pool_info(conn, str(pool.uuid))
     if live is None or live.state != "running":
         raise OperationError(f"Pool {pool.name} is not active.")
-    try:  # the inventory may lag behind libvirt: check again with libvirt's own figures
-        check_space(
-            capacity=p["capacity"], pool_capacity=live.capacity, available=live.available, preallocate=p["preallocate"]
-        )
+    try:
+        check_space(capacity=capacity, pool_capacity=live.capacity, available=live.available, preallocate=preallocate)
     except VolumeError as exc:
         raise OperationError(str(exc)) from None
-    backing = BackingStore(**{k: p["backing"][k] for k in ("path", "format")}) if p.get("backing") else None
     spec = Volume(
+        name=name, capacity=capacity, allocation=capacity if preallocate else 0, format=format, backing=backing
+    )
+    return volume_virt.create(conn, str(pool.uuid), spec.to_xml(), prealloc_metadata=preallocate and format == "qcow2")
+
+
+def _create(op, conn, pool):
+    p = op.params
+    backing = BackingStore(**{k: p["backing"][k] for k in ("path", "format")}) if p.get("backing") else None
+    create_on_pool(
+        conn,
+        pool,
         name=p["name"],
         capacity=p["capacity"],
-        allocation=p["capacity"] if p["preallocate"] else 0,
         format=p["format"],
+        preallocate=p["preallocate"],
         backing=backing,
-    )
-    volume_virt.create(
-        conn, str(pool.uuid), spec.to_xml(), prealloc_metadata=p["preallocate"] and p["format"] == "qcow2"
     )
     kind = "preallocated" if p["preallocate"] else "sparse"
     return p["name"], f"created {kind} {p['format']} volume {p['name']} ({human(p['capacity'])})"
