@@ -15,7 +15,8 @@ SLOW_TICK = 15.0  # seconds; volumes have no events, and operations refresh thei
 def sync_pools(host, conn):
     for pool in pool_inventory_sync(host=host, infos=pool_virt.list_pools(conn)):
         if pool is not None and pool.present:
-            volume_inventory_sync(pool=pool, infos=volume_virt.list_volumes(conn, str(pool.uuid)))
+            uuid = str(pool.uuid)
+            volume_inventory_sync(pool=pool, read=lambda uuid=uuid: volume_virt.list_volumes(conn, uuid))
 
 
 @monitor.on_event("pool")

@@ -48,14 +48,16 @@ def pool_inventory_sync(*, host, infos):
 
 
 @transaction.atomic
-def volume_inventory_sync(*, pool, infos):
+def volume_inventory_sync(*, pool, read):
     """Replace what changed in the pool's volume list; publish once if anything did.
 
-    The monitor and a worker finishing a volume operation can sync the same pool at once: the
-    pool row's lock makes the second wait and then read what the first wrote, instead of both
-    inserting the same new volume.
+    `read()` lists the pool's volumes from libvirt. The monitor and a worker finishing a volume
+    operation can sync the same pool at once: the pool row's lock makes the second wait, and the
+    listing is taken only once the lock is held — a listing taken before the other's commit
+    would otherwise delete the volume that sync had just added.
     """
     StoragePool.objects.select_for_update().filter(pk=pool.pk).first()
+    infos = read()
     rows = {v.name: v for v in pool.volumes.all()}
     seen = {i.name: i for i in infos}
     changed = False

@@ -50,7 +50,7 @@ def pool_refresh_inventory(conn, host, uuid):
     """Re-read one pool and its volumes after a change (volumes have no libvirt events)."""
     pool = pool_inventory_apply(host=host, uuid=uuid, info=pool_virt.pool_info(conn, uuid))
     if pool is not None and pool.present:
-        volume_inventory_sync(pool=pool, infos=volume_virt.list_volumes(conn, uuid))
+        volume_inventory_sync(pool=pool, read=lambda: volume_virt.list_volumes(conn, uuid))
     return pool
 
 
