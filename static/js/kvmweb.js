@@ -44,9 +44,31 @@
       if (table) htmx.trigger(table, "kv:refresh");
       return;
     }
-    if (!marker.classList.contains("kv-vm-changed")) return;
-    document.querySelectorAll('.vm-tab[data-vm="' + marker.dataset.vm + '"]').forEach(function (tab) {
-      htmx.trigger(tab, "kv:refresh");
-    });
+    if (marker.classList.contains("kv-vm-changed")) refreshTab(marker.dataset.vm);
+  });
+  // A VM's open tab re-reads itself when the VM changes. While a load is in flight in the tab
+  // area (a click, an earlier re-read, a form's post) the re-read waits for the tab that load
+  // brings: fired now, its answer could land on a tab already replaced, and the change be lost.
+  const pendingTabs = {};
+  function refreshTab(vm) {
+    const tab = document.getElementById("vm-tab-" + vm);
+    if (!tab) return;
+    const area = document.getElementById("vm-tab-area");
+    if (area && (area.classList.contains("htmx-request") || area.querySelector(".htmx-request"))) {
+      pendingTabs[vm] = true;
+      return;
+    }
+    htmx.trigger(tab, "kv:refresh");
+  }
+  // When a load ends, a change that waited for it is read now. (Not filtered by where the load
+  // came from: a tab that re-read itself has been swapped out of the page by then.)
+  document.addEventListener("htmx:afterRequest", function () {
+    if (Object.keys(pendingTabs).length === 0) return;
+    setTimeout(function () {
+      Object.keys(pendingTabs).forEach(function (vm) {
+        delete pendingTabs[vm];
+        refreshTab(vm);
+      });
+    }, 0);
   });
 })();

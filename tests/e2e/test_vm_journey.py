@@ -1,5 +1,5 @@
 """A VM's whole life in Chromium on the real libvirtd with QEMU, as one person would live it:
-create it with the wizard (a new qcow2 disk on a pool, network boot on a libvirt network), see it
+create it with the wizard (a new sparse qcow2 disk on a pool, network boot on a libvirt network), see it
 run, attach a new disk live and find it in the disk table, take a snapshot and revert to it, force
 it off and clone it, then delete both with their storage — every step followed live in the page,
 and checked in the audit log."""
@@ -61,7 +61,7 @@ def test_create_start_attach_snapshot_clone_delete(local, operator, open_tab):
     tab = open_tab(operator)
     page = tab.page
 
-    # Create: the wizard with a new 64 MiB qcow2 disk and network boot; it starts when created.
+    # Create: the wizard with a new 128 MiB qcow2 disk and network boot; it starts when created.
     tab.goto(f"/vms/new/?host={host.pk}")
     tab.wait_live()
     page.get_by_label("Name").fill(name)
@@ -70,7 +70,7 @@ def test_create_start_attach_snapshot_clone_delete(local, operator, open_tab):
     page.get_by_label("Network boot (PXE)").check()
     page.get_by_label("Network", exact=True).select_option(net_name)
     page.get_by_label("New disk on pool").select_option(str(pool.pk))
-    page.get_by_label("Disk size (GiB)").fill("0.0625")
+    page.get_by_label("Disk size (GiB)").fill("0.125")
     page.get_by_role("button", name="Review XML").click()
     expect(page.locator("#create-xml-preview")).to_contain_text(f"<name>{name}</name>")
     page.get_by_role("button", name="Create").click()
@@ -79,8 +79,11 @@ def test_create_start_attach_snapshot_clone_delete(local, operator, open_tab):
     expect(row.locator(".vm-state")).to_have_text("running", timeout=30_000)
 
     # Attach a new disk to the running VM: it shows in the disk table without a reload.
+    vm = VirtualMachine.objects.get(host=host, name=name)
     row.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
     page.locator('#vm-tabs a[data-tab="disks"]').click()
+    expect(page.locator(f'#vm-tab-{vm.pk}[data-tab="disks"]')).to_be_visible()
     page.evaluate("window.__marker = 1")
     form = page.locator("#disk-new-form")
     form.get_by_label("Pool").select_option(str(pool.pk))
@@ -94,7 +97,7 @@ def test_create_start_attach_snapshot_clone_delete(local, operator, open_tab):
 
     # Snapshot (internal, with the memory of the running VM) and revert to it.
     page.locator('#vm-tabs a[data-tab="snapshots"]').click()
-    section = page.locator(".vm-tab")
+    section = page.locator(f'#vm-tab-{vm.pk}[data-tab="snapshots"]')
     section.get_by_label("Name").fill("installed")
     section.get_by_role("button", name="Take snapshot").click()
     snap = section.locator('tr.snapshot-row[data-name="installed"]')
