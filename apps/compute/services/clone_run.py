@@ -77,9 +77,9 @@ def _copy_disk(conn, op, d, pools, progress):
     watcher = _CopyWatcher(progress, allocation, d["allocation"])
     watcher.start()
     try:
-        if source_pool.pk == pool.pk:
-            return volume_virt.clone(conn, str(pool.uuid), d["source_volume"], spec.to_xml()).path
-        return lifecycle.copy_volume(conn, str(source_pool.uuid), d["source_volume"], str(pool.uuid), spec.to_xml())
+        return volume_virt.clone(
+            conn, str(pool.uuid), d["source_volume"], spec.to_xml(), source_pool_uuid=str(source_pool.uuid)
+        ).path
     finally:
         watcher.stop()
 

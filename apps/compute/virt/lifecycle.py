@@ -206,16 +206,6 @@ def snapshots(conn, uuid) -> list[SnapshotInfo]:
     return infos
 
 
-def copy_volume(conn, source_pool_uuid, source_name, pool_uuid, xml):
-    """createXMLFrom across pools (the storage adapter's clone copies within one pool); returns
-    the new volume's path."""
-    try:
-        source = conn.storagePoolLookupByUUIDString(source_pool_uuid).storageVolLookupByName(source_name)
-        return conn.storagePoolLookupByUUIDString(pool_uuid).createXMLFrom(xml, source, 0).path()
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
-
-
 def force_off(conn, uuid) -> bool:
     """`virsh destroy` when the domain runs (or is paused); True when it had to."""
     dom = lookup(conn, uuid)

@@ -90,11 +90,13 @@ def create(conn, pool_uuid, xml, *, prealloc_metadata=False) -> VolumeInfo:
         raise from_libvirt(exc) from None
 
 
-def clone(conn, pool_uuid, source_name, xml) -> VolumeInfo:
-    """createXMLFrom: a full, independent copy (qcow2 backing chains are flattened)."""
+def clone(conn, pool_uuid, source_name, xml, *, source_pool_uuid=None) -> VolumeInfo:
+    """createXMLFrom: a full, independent copy (qcow2 backing chains are flattened) into this
+    pool, of a volume in the same pool or, with source_pool_uuid, in another one."""
     pool = _pool(conn, pool_uuid)
+    source_pool = _pool(conn, source_pool_uuid) if source_pool_uuid and source_pool_uuid != pool_uuid else pool
     try:
-        return _info(pool.createXMLFrom(xml, pool.storageVolLookupByName(source_name), 0))
+        return _info(pool.createXMLFrom(xml, source_pool.storageVolLookupByName(source_name), 0))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
