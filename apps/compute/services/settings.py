@@ -80,6 +80,22 @@ def _check_cpu_memory(vm, current, vcpus, max_vcpus, memory_mib, max_memory_mib)
             raise SettingsError(str(exc)) from None
 
 
+def current_values(current):
+    """The settings as the form shows them, from what libvirt says (the live counts when the VM
+    runs): what a change is compared against."""
+    return {
+        "vcpus": current.live_vcpus if current.running else current.vcpus,
+        "max_vcpus": current.max_vcpus,
+        "memory_mib": (current.live_memory_kib if current.running else current.memory_kib) // 1024,
+        "max_memory_mib": current.max_memory_kib // 1024,
+        "autostart": current.autostart,
+        "boot": current.boot,
+        "bootmenu": current.bootmenu,
+        "title": current.title,
+        "description": current.description,
+    }
+
+
 def vm_settings_change(  # noqa: PLR0913 - one form, one operation
     *,
     actor,
@@ -118,17 +134,7 @@ def vm_settings_change(  # noqa: PLR0913 - one form, one operation
     current = current or read(vm)
     _check_cpu_memory(vm, current, vcpus, max_vcpus, memory_mib, max_memory_mib)
 
-    before = {
-        "vcpus": current.live_vcpus if current.running else current.vcpus,
-        "max_vcpus": current.max_vcpus,
-        "memory_mib": (current.live_memory_kib if current.running else current.memory_kib) // 1024,
-        "max_memory_mib": current.max_memory_kib // 1024,
-        "autostart": current.autostart,
-        "boot": current.boot,
-        "bootmenu": current.bootmenu,
-        "title": current.title,
-        "description": current.description,
-    }
+    before = current_values(current)
     after = {
         "vcpus": vcpus,
         "max_vcpus": max_vcpus,

@@ -21,21 +21,6 @@ from apps.hosts.virt.errors import VirtError
 BOOT_SLOTS = 3
 
 
-def _values(current):
-    """The form's values from what libvirt says (the live counts when the VM runs)."""
-    return {
-        "vcpus": current.live_vcpus if current.running else current.vcpus,
-        "max_vcpus": current.max_vcpus,
-        "memory_mib": (current.live_memory_kib if current.running else current.memory_kib) // 1024,
-        "max_memory_mib": current.max_memory_kib // 1024,
-        "autostart": current.autostart,
-        "boot": current.boot,
-        "bootmenu": current.bootmenu,
-        "title": current.title,
-        "description": current.description,
-    }
-
-
 def _context(vm, current, values, *, errors=None, message="", read_error=""):
     boot = list(values.get("boot") or [])
     limit = None
@@ -67,7 +52,7 @@ def _read(vm):
 def vm_settings(request, pk):
     vm = vm_or_403(request, pk)
     current, error = _read(vm)
-    context = _context(vm, current, _values(current) if current else {}, read_error=error)
+    context = _context(vm, current, services.current_values(current) if current else {}, read_error=error)
     context["can_edit"] = rights(request.user, "vm.edit").allows(vm)
     return render(request, "compute/tabs/settings.html", context)
 
