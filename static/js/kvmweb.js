@@ -45,6 +45,7 @@
       return;
     }
     if (marker.classList.contains("kv-vm-changed")) refreshTab(marker.dataset.vm);
+    else if (marker.classList.contains("vm-tab")) readPendingSoon();
   });
   // A VM's open tab re-reads itself when the VM changes. While a load is in flight in the tab
   // area (a click, an earlier re-read, a form's post) the re-read waits for the tab that load
@@ -60,9 +61,10 @@
     }
     htmx.trigger(tab, "kv:refresh");
   }
-  // When a load ends, a change that waited for it is read now. (Not filtered by where the load
-  // came from: a tab that re-read itself has been swapped out of the page by then.)
-  document.addEventListener("htmx:afterRequest", function () {
+  // When a load ends, a change that waited for it is read now: seen as the tab it brought
+  // arriving (htmx:load above; the request's own element is out of the page by then, so its
+  // events never reach the document), or as the end of a request that swapped nothing.
+  function readPendingSoon() {
     if (Object.keys(pendingTabs).length === 0) return;
     setTimeout(function () {
       Object.keys(pendingTabs).forEach(function (vm) {
@@ -70,5 +72,6 @@
         refreshTab(vm);
       });
     }, 0);
-  });
+  }
+  document.addEventListener("htmx:afterRequest", readPendingSoon);
 })();

@@ -8,6 +8,7 @@ drops the volume table and forms inside the summary.
 """
 
 import os
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -97,4 +98,37 @@ def test_create_upload_download_delete_in_the_browser(real_pool, operator, open_
     _reload(tab, real_pool)
     expect(row).to_have_count(0)
     expect(uploaded).to_have_count(1)
+    tab.assert_quiet()
+
+
+def test_an_open_volume_menu_survives_a_live_update(real_pool, operator, open_tab):  # noqa: F811
+    """The table re-renders when the pool's volumes change; a menu someone has open (and what
+    they typed into it) stays as it is."""
+    from apps.storage.virt import volumes as volume_virt
+    from apps.storage.virt.volume_xml import Volume
+
+    conn = real_connection()
+
+    def add_volume(name):  # in a thread: Playwright's event loop owns this one, and publishing needs its own
+        def run():
+            volume_virt.create(conn, str(real_pool.uuid), Volume(name=name, capacity=MiB, format="raw").to_xml())
+            pool_refresh_inventory(conn, real_pool.host, str(real_pool.uuid))
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+
+    add_volume("first.img")
+    tab = open_tab(operator)
+    _reload(tab, real_pool)
+    page = tab.page
+    first = page.locator('#volume-table tr.volume-row[data-name="first.img"]')
+    first.locator("summary").click()
+    first.get_by_label("new size").fill("7")
+
+    add_volume("second.img")
+    expect(page.locator('#volume-table tr.volume-row[data-name="second.img"]')).to_be_visible()
+    expect(first.locator("details.volume-actions")).to_have_attribute("open", "")
+    expect(first.get_by_label("new size")).to_have_value("7")
+    conn.close()
     tab.assert_quiet()
