@@ -1,7 +1,7 @@
 # One image for web, worker, beat and monitor (compose.yaml picks the command).
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libvirt-dev libvirt-clients pkg-config gcc npm qemu-utils \
+        libvirt-dev libvirt-clients pkg-config gcc npm qemu-utils osinfo-db \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt package.json package-lock.json ./
