@@ -14,7 +14,7 @@ from lxml import etree
 from apps.accounts.authz import rights
 from apps.accounts.forms import Styled
 from apps.accounts.models import Team
-from apps.compute import osinfo
+from apps.compute import osinfo, xmlpolicy
 from apps.compute.services.create import DISK_POOL_TYPES, CreateError, create_plan
 from apps.hosts.models import Host
 from apps.storage.models import StoragePool, StorageVolume
@@ -200,12 +200,7 @@ class DefineXMLForm(Styled, forms.Form):
         return data
 
     def _check_paths(self, host):
-        """Disks, kernels and initrds must be volumes of pools the user may use on this host:
-        pasting XML is not a way to hand a guest any file of the host."""
-        visible = StorageVolume.objects.filter(pool__in=pools_visible(self.user, host_id=host.pk))
-        allowed = set(visible.values_list("path", flat=True))
-        paths = [s.get("file") or s.get("dev") for s in self.root.findall("devices/disk/source")]
-        paths += [self.root.findtext("os/kernel"), self.root.findtext("os/initrd")]
-        for path in (p.strip() for p in paths if p and p.strip()):
-            if path not in allowed:
-                self.add_error("xml", f"{path} is not a volume of a pool you may use on {host.name}.")
+        """What a user may not put in a definition by hand (apps/compute/xmlpolicy.py): host
+        files as disks, QEMU pass-through, another emulator, host devices without host.manage."""
+        for problem in xmlpolicy.problems(self.root, user=self.user, host=host):
+            self.add_error("xml", problem)

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.compute import xmlpolicy
 from apps.compute.models import VirtualMachine
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, xmledit
@@ -37,8 +38,9 @@ def vm_xml_edit(*, actor, vm, xml, before=None):
     from apps.compute.tasks.state import vm_xml_task
 
     authorize(actor, "vm.edit", vm)
-    xmledit.parse(xml, uuid=vm.uuid, name=vm.name)  # XmlInputError: shown on the form
+    root = xmledit.parse(xml, uuid=vm.uuid, name=vm.name)  # XmlInputError: shown on the form
     before = read_xml(vm) if before is None else before
+    _check_policy(actor, vm, root, before)
     change = xmledit.diff(before, xml)
     if not change:
         raise XmlInputError("Nothing changed.")
@@ -57,6 +59,13 @@ def vm_xml_edit(*, actor, vm, xml, before=None):
     return op
 
 
+def _check_policy(actor, vm, root, before):
+    """What the user may not put in a definition (apps/compute/xmlpolicy.py), as a form error."""
+    found = xmlpolicy.problems(root, user=actor, host=vm.host, before=xmledit.parse_saved(before))
+    if found:
+        raise XmlInputError(" ".join(found))
+
+
 def vm_xml_execute(op):
     vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
     if op.actor is not None:
@@ -73,6 +82,11 @@ def vm_xml_execute(op):
         except XmlInputError as exc:  # the VM was renamed since the form was sent
             raise OperationError(str(exc)) from None
         op.params["diff"] = xmledit.diff(before, xml)
+        if op.actor is not None:  # again: the definition may have changed since the request
+            try:
+                _check_policy(op.actor, vm, root, before)
+            except XmlInputError as exc:
+                raise OperationError(str(exc)) from None
         xmledit.define(conn, uuid, root)  # VirtError with libvirt's words: nothing was changed
         after = xmledit.read(conn, uuid)
         op.params["diff"] = xmledit.diff(before, after)

@@ -57,6 +57,11 @@ def parse(text, *, uuid, name):
     return root
 
 
+def parse_saved(text):
+    """libvirt's own XML of a definition, parsed (to compare an edit with)."""
+    return etree.fromstring(text.encode(), _parser())
+
+
 def read(conn, uuid, *, live=False):
     """The saved definition (or the running domain's live XML), without secrets."""
     dom = lookup(conn, uuid)
