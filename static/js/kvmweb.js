@@ -59,8 +59,45 @@
       pendingTabs[vm] = true;
       return;
     }
+    if (tab.dataset.kvDirty) {
+      pendingTabs[vm] = true;
+      markStale(tab);
+      return;
+    }
     htmx.trigger(tab, "kv:refresh");
   }
+  // Someone typing in a tab's form does not lose it to a re-read: the tab says it is behind, and
+  // is re-read when the form is sent (its answer brings the tab back) or when they ask.
+  document.addEventListener("input", function (evt) {
+    const tab = evt.target.closest && evt.target.closest(".vm-tab");
+    if (tab) tab.dataset.kvDirty = "1";
+  });
+  // Sending the form is what the typing was for: from then on the tab follows the VM again.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    const tab = evt.target.closest && evt.target.closest(".vm-tab");
+    if (tab && evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get") delete tab.dataset.kvDirty;
+  });
+  function markStale(tab) {
+    if (tab.querySelector(".kv-stale")) return;
+    const note = document.createElement("div");
+    note.className = "alert alert-info small py-1 kv-stale";
+    note.setAttribute("role", "status");
+    const link = document.createElement("a");
+    link.href = "#";
+    link.className = "kv-reread";
+    link.textContent = "re-read it now";
+    note.append("The VM changed while you were typing here: this tab is re-read when you send the form, or ", link,
+      " (what you typed is dropped).");
+    tab.prepend(note);
+  }
+  document.addEventListener("click", function (evt) {
+    const link = evt.target.closest && evt.target.closest("a.kv-reread");
+    if (!link) return;
+    evt.preventDefault();
+    const tab = link.closest(".vm-tab");
+    delete tab.dataset.kvDirty;
+    htmx.trigger(tab, "kv:refresh");
+  });
   // When a load ends, a change that waited for it is read now: seen as the tab it brought
   // arriving (htmx:load above; the request's own element is out of the page by then, so its
   // events never reach the document), or as the end of a request that swapped nothing.
