@@ -5,18 +5,17 @@ was refused (nothing changed), or with a note that the operation is queued; its 
 arrives live. Without htmx, bad input is a 400 with the reason and success a redirect.
 """
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize, rights
+from apps.accounts.authz import rights
 from apps.accounts.decorators import needs
 from apps.compute import services
-from apps.compute.models import VirtualMachine
 from apps.compute.services import cdrom
 from apps.compute.services import disks as disk_services
-from apps.compute.views.common import vm_or_403
+from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_change
 from apps.compute.virt import disks
 from apps.hosts.virt import connection
 from apps.hosts.virt.errors import VirtError
@@ -75,36 +74,9 @@ def vm_disks(request, pk):
     return _tab(request, vm_or_403(request, pk))
 
 
-def _flags(request):
-    """live/config from the checkboxes, or from the tab's "apply to" select (scope)."""
-    scope = request.POST.get("scope")
-    if scope in ("live", "config", "both"):
-        return scope in ("live", "both"), scope in ("config", "both")
-    return request.POST.get("live") == "on", request.POST.get("config") == "on"
-
-
-def _editable_vm(request, pk):
-    vm = get_object_or_404(VirtualMachine.objects.select_related("host", "team"), pk=pk, present=True)
-    authorize(request.user, "vm.edit", vm)  # before looking at the input: refusals say nothing of it
-    return vm
-
-
 def _by_pk(model, value):
     value = str(value or "")
     return model.objects.select_related("pool__host").filter(pk=int(value)).first() if value.isdigit() else None
-
-
-def _act(request, vm, form, action):
-    """Run a service call; a ValueError (DiskError, VolumeError, QuotaExceeded…) is bad input."""
-    try:
-        op = action()
-    except ValueError as exc:
-        if not request.htmx:
-            return HttpResponse(str(exc), status=400)
-        return _tab(request, vm, form=form, error=str(exc))
-    if not request.htmx:
-        return redirect("compute:vm_detail", pk=vm.pk)
-    return _tab(request, vm, form=form, notice=f"Queued ({op.kind}); the result shows in the operations panel.")
 
 
 def _need(value, message):
@@ -116,8 +88,8 @@ def _need(value, message):
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_attach(request, pk):
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
     volume = _by_pk(StorageVolume, request.POST.get("volume"))
 
     def action():
@@ -125,14 +97,14 @@ def vm_disk_attach(request, pk):
         bus = request.POST.get("bus", "virtio")
         return services.vm_disk_attach(actor=request.user, vm=vm, volume=chosen, bus=bus, live=live, config=config)
 
-    return _act(request, vm, "attach", action)
+    return act_in_tab(request, vm, "attach", action, _tab)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_new(request, pk):
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
     p = request.POST
     pool = StoragePool.objects.select_related("host").filter(pk=int(p["pool"]) if p.get("pool", "").isdigit() else 0)
 
@@ -151,25 +123,25 @@ def vm_disk_new(request, pk):
             config=config,
         )
 
-    return _act(request, vm, "new", action)
+    return act_in_tab(request, vm, "new", action, _tab)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_detach(request, pk, target):
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
 
     def action():
         return services.vm_disk_detach(actor=request.user, vm=vm, target=target, live=live, config=config)
 
-    return _act(request, vm, "detach", action)
+    return act_in_tab(request, vm, "detach", action, _tab)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_resize(request, pk, target):
-    vm = _editable_vm(request, pk)
+    vm = vm_to_change(request, pk, "vm.edit")
 
     def action():
         return disk_services.vm_disk_resize(
@@ -180,7 +152,7 @@ def vm_disk_resize(request, pk, target):
             unit=request.POST.get("unit", "GiB"),
         )
 
-    return _act(request, vm, "resize", action)
+    return act_in_tab(request, vm, "resize", action, _tab)
 
 
 @needs("vm.edit", per_object=True)
@@ -189,8 +161,8 @@ def vm_cdrom_media(request, pk, target, action):
     """Insert the chosen ISO into CD-ROM drive `target`, or eject what is in it."""
     if action not in ("insert", "eject"):
         raise Http404("No such CD-ROM action")
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
     volume = _by_pk(StorageVolume, request.POST.get("iso"))
 
     def run():
@@ -199,19 +171,19 @@ def vm_cdrom_media(request, pk, target, action):
         iso = _need(volume, "Choose an ISO from the library.")
         return cdrom.vm_cdrom_insert(actor=request.user, vm=vm, target=target, volume=iso, live=live, config=config)
 
-    return _act(request, vm, "cdrom", run)
+    return act_in_tab(request, vm, "cdrom", run, _tab)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_cdrom_add(request, pk):
-    vm = _editable_vm(request, pk)
+    vm = vm_to_change(request, pk, "vm.edit")
     volume = _by_pk(StorageVolume, request.POST.get("iso"))
 
     def action():
         return cdrom.vm_cdrom_add(actor=request.user, vm=vm, bus=request.POST.get("bus", ""), volume=volume)
 
-    return _act(request, vm, "cdrom", action)
+    return act_in_tab(request, vm, "cdrom", action, _tab)
 
 
 urlpatterns = [

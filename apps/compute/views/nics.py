@@ -4,16 +4,14 @@ Like the Disks tab, every POST answers htmx with the tab itself: the reason by t
 input was refused (nothing changed), or a note that the operation is queued.
 """
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize, rights
+from apps.accounts.authz import rights
 from apps.accounts.decorators import needs
-from apps.compute.models import VirtualMachine
 from apps.compute.services import nics as nic_services
-from apps.compute.views.common import vm_or_403
+from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_change
 from apps.compute.virt import nics
 from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
 from apps.hosts.virt import connection
@@ -66,36 +64,11 @@ def vm_nics(request, pk):
     return _tab(request, vm_or_403(request, pk))
 
 
-def _editable_vm(request, pk):
-    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=pk, present=True)
-    authorize(request.user, "vm.edit", vm)  # before looking at the input: refusals say nothing of it
-    return vm
-
-
-def _flags(request):
-    scope = request.POST.get("scope")
-    if scope in ("live", "config", "both"):
-        return scope in ("live", "both"), scope in ("config", "both")
-    return request.POST.get("live") == "on", request.POST.get("config") == "on"
-
-
-def _act(request, vm, form, action):
-    try:
-        op = action()
-    except ValueError as exc:  # NicError and "choose live, config or both"
-        if not request.htmx:
-            return HttpResponse(str(exc), status=400)
-        return _tab(request, vm, form=form, error=str(exc))
-    if not request.htmx:
-        return redirect("compute:vm_detail", pk=vm.pk)
-    return _tab(request, vm, form=form, notice=f"Queued ({op.kind}); the result shows in the operations panel.")
-
-
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_nic_add(request, pk):
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
     p = request.POST
     kind = p.get("kind", "network")
     source = p.get("network", "") if kind == "network" else p.get("source", "").strip()
@@ -113,34 +86,36 @@ def vm_nic_add(request, pk):
             config=config,
         )
 
-    return _act(request, vm, "add", action)
+    return act_in_tab(request, vm, "add", action, _tab)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_nic_remove(request, pk):
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
     mac = request.POST.get("mac", "")
-    return _act(
+    return act_in_tab(
         request,
         vm,
         "row",
         lambda: nic_services.vm_nic_remove(actor=request.user, vm=vm, mac=mac, live=live, config=config),
+        _tab,
     )
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_nic_link(request, pk):
-    vm = _editable_vm(request, pk)
-    live, config = _flags(request)
+    vm = vm_to_change(request, pk, "vm.edit")
+    live, config = scope_flags(request)
     mac, state = request.POST.get("mac", ""), request.POST.get("state", "")
-    return _act(
+    return act_in_tab(
         request,
         vm,
         "row",
         lambda: nic_services.vm_nic_link(actor=request.user, vm=vm, mac=mac, state=state, live=live, config=config),
+        _tab,
     )
 
 

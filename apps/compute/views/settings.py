@@ -6,15 +6,14 @@ the operation's message says what really happened.
 """
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize, rights
+from apps.accounts.authz import rights
 from apps.accounts.decorators import needs
-from apps.compute.models import VirtualMachine
 from apps.compute.services import settings as services
-from apps.compute.views.common import vm_or_403
+from apps.compute.views.common import vm_or_403, vm_to_change
 from apps.compute.virt.settings import BOOT_DEVICES
 from apps.hosts.virt.errors import VirtError
 
@@ -60,8 +59,7 @@ def vm_settings(request, pk):
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_settings_save(request, pk):
-    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=pk, present=True)
-    authorize(request.user, "vm.edit", vm)  # before looking at the input
+    vm = vm_to_change(request, pk, "vm.edit")
     post = request.POST
     values = {
         "vcpus": post.get("vcpus", ""),

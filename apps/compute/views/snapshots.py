@@ -6,15 +6,14 @@ and delete answer 204 and the tab re-reads itself when the worker has acted.
 """
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize, rights
+from apps.accounts.authz import rights
 from apps.accounts.decorators import needs
-from apps.compute.models import VirtualMachine
 from apps.compute.services import snapshots as services
-from apps.compute.views.common import vm_or_403
+from apps.compute.views.common import vm_or_403, vm_to_change
 from apps.compute.virt import snapshots
 from apps.hosts.virt import connection
 from apps.hosts.virt.errors import VirtError
@@ -26,12 +25,6 @@ def _read(vm):
             return snapshots.list_snapshots(conn, str(vm.uuid)), ""
     except VirtError as exc:
         return [], str(exc)
-
-
-def _vm(request, pk):
-    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=pk, present=True)
-    authorize(request.user, "vm.snapshot", vm)  # before looking at the input
-    return vm
 
 
 @needs("vm.view", per_object=True)
@@ -52,7 +45,7 @@ def vm_snapshots(request, pk):
 @needs("vm.snapshot", per_object=True)
 @require_POST
 def vm_snapshot_create(request, pk):
-    vm = _vm(request, pk)
+    vm = vm_to_change(request, pk, "vm.snapshot")
     data = {
         "name": request.POST.get("name", "").strip(),
         "description": request.POST.get("description", ""),
@@ -84,7 +77,7 @@ def vm_snapshot_create(request, pk):
 
 
 def _act(request, pk, service):
-    vm = _vm(request, pk)
+    vm = vm_to_change(request, pk, "vm.snapshot")
     name = request.POST.get("name", "")
     try:
         services.validate_name(name)

@@ -11,15 +11,14 @@ re-read when the operation ends.
 """
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize, rights
+from apps.accounts.authz import rights
 from apps.accounts.decorators import needs
-from apps.compute.models import VirtualMachine
 from apps.compute.services import xmledit as services
-from apps.compute.views.common import vm_or_403
+from apps.compute.views.common import vm_or_403, vm_to_change
 from apps.hosts.virt.errors import VirtError
 from apps.operations.models import Operation
 
@@ -62,8 +61,7 @@ def vm_xml(request, pk):
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_xml_save(request, pk):
-    vm = get_object_or_404(VirtualMachine.objects.select_related("host"), pk=pk, present=True)
-    authorize(request.user, "vm.edit", vm)  # before looking at the input
+    vm = vm_to_change(request, pk, "vm.edit")
     text = request.POST.get("xml", "")
     context = {"vm": vm, "can_edit": True, "text": text}
     try:
