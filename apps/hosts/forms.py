@@ -9,6 +9,8 @@ import os
 
 from django import forms
 
+from apps.accounts.forms import Styled
+
 from . import uris
 
 KIND_CHOICES = [
@@ -30,7 +32,7 @@ def _absolute_existing(value, what, want_dir=False):
     return value
 
 
-class HostForm(forms.Form):
+class HostForm(Styled, forms.Form):
     name = forms.CharField(max_length=100)
     kind = forms.ChoiceField(label="Connection", choices=KIND_CHOICES, initial=uris.LOCAL)
     address = forms.CharField(
@@ -59,13 +61,6 @@ class HostForm(forms.Form):
         if host is not None and "initial" not in kwargs:
             kwargs["initial"] = {"name": host.name, **uris.split(host.uri)}
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs.setdefault("class", css)
 
     def clean_keyfile(self):
         return _absolute_existing(self.cleaned_data["keyfile"].strip(), "key file")

@@ -4,6 +4,7 @@ refuse the same input with the same words."""
 
 from django import forms
 
+from apps.accounts.forms import Styled
 from apps.storage.models import SecretUsage
 from apps.storage.services import secrets as services
 
@@ -34,18 +35,7 @@ def _value_field(required):
     )
 
 
-class _Bootstrap:
-    def _style(self):
-        for field in self.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs.setdefault("class", css)
-
-
-class SecretCreateForm(_Bootstrap, forms.Form):
+class SecretCreateForm(Styled, forms.Form):
     host = forms.ModelChoiceField(queryset=None, empty_label=None)
     usage_type = forms.ChoiceField(label="Usage type", choices=USAGE_CHOICES)
     usage_id = forms.CharField(label="Usage", max_length=services.MAX_LENGTH, help_text=USAGE_HELP)
@@ -56,7 +46,6 @@ class SecretCreateForm(_Bootstrap, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["host"].queryset = hosts
         self.fields["value"].help_text = VALUE_HELP + " Optional: it can be set later."
-        self._style()
 
     def clean(self):
         data = super().clean()
@@ -80,13 +69,12 @@ class SecretCreateForm(_Bootstrap, forms.Form):
         return data
 
 
-class SecretValueForm(_Bootstrap, forms.Form):
+class SecretValueForm(Styled, forms.Form):
     value = _value_field(required=True)
 
     def __init__(self, *args, secret, **kwargs):
         super().__init__(*args, **kwargs)
         self.secret = secret
-        self._style()
 
     def clean_value(self):
         value = self.cleaned_data["value"]
