@@ -16,8 +16,9 @@ from lxml import etree
 from apps.compute.services import create_xml
 from apps.compute.services.create import HostFacts, create_plan
 from apps.compute.virt import define, domains
-from apps.compute.virt.define import HostLimits, NetworkInfo
+from apps.compute.virt.define import HostLimits
 from apps.compute.virt.xml import Disk, Domain, Graphics
+from apps.hosts.virt.networks import NetworkSummary
 from apps.storage.models import StoragePool, StorageVolume
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -26,7 +27,11 @@ FIRMWARES = ["bios", "uefi"]
 FIXED_UUID = "6b1d3c52-2f0c-4b7e-9a51-0d5c3e7f9a10"
 KVM = HostFacts(
     limits=HostLimits(domain_type="kvm", arch="x86_64", max_vcpus=255, efi=True),
-    networks=[NetworkInfo(name="default", active=True, forward="nat")],
+    networks=[
+        NetworkSummary(
+            name="default", active=True, autostart=True, persistent=True, forward="nat", bridge="virbr0", addresses=()
+        )
+    ],
 )
 
 

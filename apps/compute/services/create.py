@@ -29,6 +29,7 @@ from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.services.create_xml import SOURCES, os_entry
 from apps.compute.virt import define as define_virt
 from apps.hosts.virt import connection
+from apps.hosts.virt import networks as host_networks
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue
 
@@ -103,7 +104,7 @@ class HostFacts:
 def host_facts(host) -> HostFacts:
     """The two libvirt reads the wizard needs (domain capabilities, networks)."""
     with connection.connected(host.uri) as conn:
-        return HostFacts(limits=define_virt.host_limits(conn), networks=define_virt.list_networks(conn))
+        return HostFacts(limits=define_virt.host_limits(conn), networks=host_networks.list_networks(conn))
 
 
 def _check_team(actor, team):

@@ -15,6 +15,7 @@ from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_
 from apps.compute.virt import nics
 from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
 from apps.hosts.virt import connection
+from apps.hosts.virt import networks as host_networks
 from apps.hosts.virt.errors import VirtError
 
 
@@ -39,7 +40,7 @@ def _tab(request, vm, *, form="", error="", notice=""):
         with connection.connected(vm.host.uri) as conn:
             context["nics"] = _rows(conn, vm, context["running"])
             if context["can_edit"]:
-                context["networks"] = nics.list_networks(conn)
+                context["networks"] = host_networks.list_networks(conn)
                 context["host_ifaces"] = nics.host_interfaces(conn)
     except VirtError as exc:
         context["nics"], context["error"] = [], str(exc)

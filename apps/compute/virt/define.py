@@ -9,17 +9,9 @@ adapter call each.
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.hosts.virt.capabilities import domain_capabilities
 from apps.hosts.virt.errors import VirtError, from_libvirt
-
-
-@dataclass(frozen=True)
-class NetworkInfo:
-    name: str
-    active: bool
-    forward: str  # nat, route, open, bridge … or "" for an isolated network
 
 
 @dataclass(frozen=True)
@@ -53,20 +45,6 @@ def start(conn, uuid):
         conn.lookupByUUIDString(uuid).create()
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
-
-
-def list_networks(conn) -> list[NetworkInfo]:
-    """The host's libvirt networks (`virsh net-list --all`) for the wizard's NIC choice."""
-    try:
-        nets = conn.listAllNetworks(0)
-        found = []
-        for net in nets:
-            forward = etree.fromstring(net.XMLDesc(0)).find("forward")
-            mode = "" if forward is None else forward.get("mode", "nat")
-            found.append(NetworkInfo(name=net.name(), active=bool(net.isActive()), forward=mode))
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
-    return sorted(found, key=lambda n: n.name)
 
 
 def host_limits(conn, arch="x86_64") -> HostLimits:

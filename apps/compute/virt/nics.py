@@ -25,13 +25,6 @@ class NicInfo:
     target: str  # the host-side device (vnet0, macvtap0) while running
 
 
-@dataclass(frozen=True)
-class NetworkInfo:
-    name: str
-    active: bool
-    bridge: str
-
-
 def _nic(el) -> NicInfo:
     src = el.find("source")
     src_attrs = dict(src.attrib) if src is not None else {}
@@ -125,22 +118,6 @@ def set_link(conn, uuid, mac, state, *, live, config):
             dom.updateDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
-
-
-def list_networks(conn) -> list[NetworkInfo]:
-    """The host's libvirt networks (`virsh net-list --all`), for the add form's select."""
-    try:
-        nets = conn.listAllNetworks(0)
-        infos = []
-        for net in nets:
-            try:
-                bridge = net.bridgeName()
-            except libvirt.libvirtError:
-                bridge = ""  # networks without a bridge (macvtap pools, hostdev)
-            infos.append(NetworkInfo(name=net.name(), active=bool(net.isActive()), bridge=bridge))
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
-    return sorted(infos, key=lambda n: n.name)
 
 
 def host_interfaces(conn) -> list[str]:
