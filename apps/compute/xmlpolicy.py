@@ -24,7 +24,8 @@ from apps.storage.selectors import pools_visible
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 PATH_ATTRS = ("file", "dev", "dir", "path", "socket", "template")
 PATH_TEXTS = ("os/kernel", "os/initrd", "os/dtb", "devices/emulator")
-HOST_ONLY = ("devices/hostdev", "devices/filesystem", "seclabel")
+# Where each lives, and how a message names it.
+HOST_ONLY = {"devices/hostdev": "<hostdev>", "devices/filesystem": "<filesystem>", "seclabel": "<seclabel>"}
 # UEFI: the firmware (and its variable templates) are public read-only files of the host's
 # firmware packages; each VM's variable store lives in libvirt's NVRAM directory.
 FIRMWARE_DIRS = ("/usr/share/OVMF/", "/usr/share/qemu/", "/usr/share/AAVMF/", "/usr/share/edk2/", "/usr/share/seabios/")
@@ -75,12 +76,11 @@ def problems(root, *, user, host, before=None):
     if (root.findtext("devices/emulator") or "").strip() not in ("", old_emulator):
         found.append("The <emulator> cannot be changed here: libvirt picks the host's.")
     if not may(user, "host.manage", host):
-        for where in HOST_ONLY:
+        for where, label in HOST_ONLY.items():
             now = _canonical(root.findall(where))
             then = _canonical(before.findall(where)) if before is not None else []
-            if now != then and (now or then):
-                tag = where.split("/")[-1]
-                found.append(f"Adding or changing <{tag}> needs the right to manage host {host.name}.")
+            if now != then:
+                found.append(f"Adding or changing {label} needs the right to manage host {host.name}.")
     new_paths = host_paths(root) - host_paths(before)
     if new_paths:
         allowed = set(

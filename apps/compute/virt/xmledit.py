@@ -44,7 +44,7 @@ def parse(text, *, uuid, name):
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise XmlInputError("A DOCTYPE is not allowed in a domain's XML.")
     if root.tag != "domain":
-        raise XmlInputError(f"The root element must be <domain>, not <{root.tag}>.")
+        raise XmlInputError(f"The root element must be <domain>, not {root.tag!r}.")
     given_uuid = (root.findtext("uuid") or "").strip().lower()
     if given_uuid != str(uuid).lower():
         raise XmlInputError(
