@@ -15,7 +15,7 @@ from lxml import etree
 
 from apps.compute.services import create_xml
 from apps.compute.services.create import HostFacts, create_plan
-from apps.compute.virt import define, domains
+from apps.compute.virt import domains
 from apps.compute.virt.define import HostLimits
 from apps.compute.virt.xml import Disk, Domain, Graphics
 from apps.hosts.virt.networks import NetworkSummary
@@ -96,7 +96,7 @@ def test_wizard_output_matches_the_golden_file(source, firmware, demo_host, admi
 @pytest.mark.parametrize("source", SOURCES)
 def test_libvirt_accepts_each_golden_file(source, firmware, qemu_conn):
     xml = (GOLDEN / f"create-{source}-{firmware}.xml").read_text()
-    uuid = define.define(qemu_conn, xml, validate=True)
+    uuid = domains.define(qemu_conn, xml, validate=True)
     try:
         assert uuid == FIXED_UUID
         dom = etree.fromstring(qemu_conn.lookupByUUIDString(uuid).XMLDesc(0))

@@ -11,7 +11,6 @@ from apps.accounts.authz import authorize
 from apps.accounts.models import Team
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
-from apps.compute.virt import define as define_virt
 from apps.compute.virt import domains, install
 from apps.core.templatetags.kvm import human_bytes
 from apps.hosts.models import Host
@@ -130,13 +129,13 @@ def _create(op, conn, host, p, made):
     if p["source"] == "tree":
         images, p["cmdline"] = _tree_images(op, conn, made)
     operation_progress(op, 90, "defining the domain")
-    made.domain = define_virt.define(conn, create_xml.install_xml(p, **paths, **images))
+    made.domain = domains.define(conn, create_xml.install_xml(p, **paths, **images), validate=True)
     started = False
     if p["start"]:
-        define_virt.start(conn, made.domain)
+        domains.power(conn, made.domain, "start")
         started = True
         if p["source"] in ("iso", "tree", "pxe"):
-            define_virt.define(conn, create_xml.final_xml(p, **paths))
+            domains.define(conn, create_xml.final_xml(p, **paths), validate=True)
         if images:  # QEMU read them at start; like virt-install, do not keep them around
             for key in ("kernel", "initrd"):
                 volume_virt.delete_quietly(
@@ -169,6 +168,6 @@ def vm_define_execute(op):
     with connection.connected(host.uri) as conn:
         if domains.name_taken(conn, p["name"]):
             raise OperationError(f"A domain named {p['name']} already exists on {host.name}.")
-        uuid = define_virt.define(conn, p["xml"])
+        uuid = domains.define(conn, p["xml"], validate=True)
         _adopt(op, conn, host, uuid)
     return f"defined {p['name']} from XML"

@@ -1,10 +1,5 @@
-"""Defining new domains, and what the create wizard reads from a host to offer its choices.
-
-defineXML runs with VIR_DOMAIN_DEFINE_VALIDATE, so libvirt checks the document against its schema
-and says what is wrong in its own words; drivers that do not know the flag (older ones) get a
-plain define. The wizard's reads (networks, domain capabilities, whether a name is taken) are one
-adapter call each.
-"""
+"""What the create wizard reads from a host to offer its choices: the domain type, vCPU limit and
+firmware (one domain capabilities call). Defining is domains.define(validate=True)."""
 
 from dataclasses import dataclass
 
@@ -23,28 +18,6 @@ class HostLimits:
     max_vcpus: int | None
     efi: bool  # <os firmware="efi"> auto-selection works here
     machine: str | None = None
-
-
-def define(conn, xml, *, validate=True) -> str:
-    """Define a persistent domain; returns its UUID. libvirt's refusal is raised as VirtError."""
-    try:
-        flags = libvirt.VIR_DOMAIN_DEFINE_VALIDATE if validate else 0
-        try:
-            dom = conn.defineXMLFlags(xml, flags)
-        except libvirt.libvirtError as exc:
-            if not flags or exc.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-                raise
-            dom = conn.defineXML(xml)
-        return dom.UUIDString()
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
-
-
-def start(conn, uuid):
-    try:
-        conn.lookupByUUIDString(uuid).create()
-    except libvirt.libvirtError as exc:
-        raise from_libvirt(exc) from None
 
 
 def host_limits(conn, arch="x86_64") -> HostLimits:

@@ -228,9 +228,17 @@ def power(conn, uuid, action):
         raise from_libvirt(exc) from None
 
 
-def define(conn, xml) -> str:
-    """Define a persistent domain from XML; returns its UUID."""
+def define(conn, xml, *, validate=False) -> str:
+    """Define a persistent domain from XML; returns its UUID. With validate, libvirt checks the
+    document against its schema first (VIR_DOMAIN_DEFINE_VALIDATE; drivers that do not know the
+    flag define without it). libvirt's refusal is raised as VirtError."""
     try:
+        if validate:
+            try:
+                return conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE).UUIDString()
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() not in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+                    raise
         return conn.defineXML(xml).UUIDString()
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None

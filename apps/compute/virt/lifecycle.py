@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
+from apps.compute.virt import domains
 from apps.compute.virt.domains import lookup
 from apps.hosts.virt.errors import VirtError, from_libvirt
 
@@ -239,12 +240,6 @@ def undefine(conn, uuid, *, snapshots_metadata, nvram):
 def undefine_quietly(conn, uuid):
     """Remove a clone whose later steps failed; never raises, it is cleanup."""
     try:
-        dom = conn.lookupByUUIDString(uuid)
-        if dom.isActive():
-            dom.destroy()
-        try:
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
-        except libvirt.libvirtError:
-            dom.undefineFlags(0)
-    except libvirt.libvirtError:
+        domains.undefine(conn, uuid)
+    except VirtError:
         pass
