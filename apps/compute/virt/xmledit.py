@@ -13,6 +13,7 @@ from lxml import etree
 
 from apps.hosts.virt.errors import from_libvirt
 
+from . import domains
 from .domains import lookup
 
 MAX_XML_BYTES = 256 * 1024  # a domain with hundreds of devices stays far below this
@@ -95,9 +96,9 @@ def define(conn, uuid, root):
     dom = lookup(conn, uuid)
     try:
         _keep_passwords(root, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE))
-        conn.defineXMLFlags(etree.tostring(root, encoding="unicode"), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
+    domains.define(conn, etree.tostring(root, encoding="unicode"), validate=True)
 
 
 def redefine(conn, uuid, xml_text):
