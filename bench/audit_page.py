@@ -14,16 +14,11 @@ query, template), a few times; the median is reported with the number of queries
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvmweb.settings")
-os.environ.setdefault("KVMWEB_DEBUG", "1")
+import pagebench  # noqa: E402 - sets up the path and settings module first
 
 BENCH_TAG = "bench"
 ACTIONS = ["vm.start", "vm.shutdown", "vm.reboot", "vm.destroy", "vm.suspend", "vm.resume", "host.state", "auth.denied"]
@@ -56,16 +51,6 @@ SELECT
     'bench-placeholder-not-a-hash-' || g
 FROM generate_series(%(start)s, %(stop)s) AS g
 """
-
-
-def ensure_database(url):
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def fill(rows):
@@ -144,25 +129,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    url = os.environ.get("KVMWEB_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("KVMWEB_DATABASE_URL must name a PostgreSQL database for the bench")
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
+    settings = pagebench.setup()
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db.models import Max, Min
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
-    call_command("migrate", verbosity=0)
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    settings.DEBUG = True  # to count queries
-    setup_test_environment()  # so responses carry their context
     result = {"database": settings.DATABASES["default"]["NAME"], "hashes": "placeholders, not verifiable"}
     result.update(fill(args.rows))
 

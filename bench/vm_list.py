@@ -13,29 +13,14 @@ filter, sort, page, template), a few times; the median is reported with the numb
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvmweb.settings")
-os.environ.setdefault("KVMWEB_DEBUG", "1")
+import pagebench  # noqa: E402 - sets up the path and settings module first
 
 STATES = ["running", "running", "shutoff", "shutoff", "shutoff", "paused", "crashed"]
-
-
-def ensure_database(url):
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def fill(n_vms, n_hosts):
@@ -94,26 +79,12 @@ def main():
     parser.add_argument("--vms", type=int, default=10_000)
     parser.add_argument("--hosts", type=int, default=20)
     args = parser.parse_args()
-    url = os.environ.get("KVMWEB_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("KVMWEB_DATABASE_URL must name a PostgreSQL database for the bench")
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.conf import settings
+    settings = pagebench.setup()
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from apps.accounts.services import grant_add
 
-    call_command("migrate", verbosity=0)
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    settings.DEBUG = True  # to count queries
-    setup_test_environment()  # so responses carry their context
     result = {"database": settings.DATABASES["default"]["NAME"]}
     filled, hosts = fill(args.vms, args.hosts)
     result.update(filled)
