@@ -72,6 +72,17 @@
     const tab = evt.target.closest && evt.target.closest(".vm-tab");
     if (tab) tab.dataset.kvDirty = "1";
   });
+  // A re-read already on its way when they started typing is not applied either: its answer is
+  // dropped and the tab says it is behind. (A tab click, or a form's own answer, still swaps.)
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    const tab = evt.detail.target;
+    const config = evt.detail.requestConfig;
+    if (!tab || !tab.classList || !tab.classList.contains("vm-tab") || !tab.dataset.kvDirty) return;
+    if (!config || config.elt !== tab) return;
+    evt.detail.shouldSwap = false;
+    pendingTabs[tab.dataset.vm] = true;
+    markStale(tab);
+  });
   // Sending the form is what the typing was for: from then on the tab follows the VM again.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     const tab = evt.target.closest && evt.target.closest(".vm-tab");
