@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "apps.core",
+    "apps.authz",
     "apps.accounts",
     "apps.accounts.security",
     "apps.audit",

@@ -12,9 +12,9 @@ from django.conf import settings
 from apps.accounts.services import grant_add, user_create
 from apps.compute.virt import domains
 from apps.compute.virt.xml import Disk, Domain, Graphics
+from apps.core.errors import VirtError
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from tests.helpers import QEMU_URI, TEST_URI, remove_created_domains, unique, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-from .authz import has_global
+from apps.authz.rights import has_global
 
 
 def navigation(request):

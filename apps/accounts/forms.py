@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
-from . import scopes
-from .models import Role, Team, User
-from .permissions import PERMISSIONS
+from apps.authz import scopes
+from apps.authz.models import Role
+from apps.authz.permissions import PERMISSIONS
+
+from .models import Team, User
 
 
 class Styled:

@@ -10,10 +10,11 @@ from django.db.models import F
 from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import record
+from apps.authz.models import Grant, Role
+from apps.authz.permissions import ALL, PERMISSIONS
+from apps.authz.rights import authorize
 
-from .authz import authorize
-from .models import Grant, Role, Team, User
-from .permissions import ALL, PERMISSIONS
+from .models import Team, User
 
 for _code, _label in {
     "user.create": "created user",

@@ -8,11 +8,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.authz.decorators import needs
+from apps.authz.models import Grant, Role
+from apps.authz.permissions import PERMISSIONS
+
 from . import services
-from .decorators import needs
 from .forms import GrantForm, MemberForm, RoleForm, TeamForm, UserCreateForm, UserEditForm
-from .models import Grant, Role, Team, User
-from .permissions import PERMISSIONS
+from .models import Team, User
 
 
 def _fail(request, exc):

@@ -8,7 +8,7 @@ Auditors (audit.view everywhere) read everything. Events of a type nobody regist
 
 from django.db.models import Q
 
-from apps.accounts.authz import has_global, scope_ids
+from apps.authz.rights import has_global, scope_ids
 
 from .models import AuditEvent
 

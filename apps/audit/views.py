@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
 from apps.core.htmx import render_page
 
 from . import export, filters, services

@@ -6,7 +6,7 @@ class ComputeConfig(AppConfig):
     label = "compute"
 
     def ready(self):
-        from apps.accounts import scopes
+        from apps.authz import scopes
 
         from . import handlers, live  # noqa: F401  (register monitor handlers and live renderers)
         from .models import VirtualMachine

@@ -2,7 +2,7 @@
 
 from django.template.loader import render_to_string
 
-from apps.accounts.authz import may
+from apps.authz.rights import may
 from apps.core import realtime
 
 from .models import VirtualMachine

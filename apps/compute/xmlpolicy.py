@@ -17,7 +17,7 @@ Checked on the parsed XML before anything is queued, and again by the worker.
 
 from lxml import etree
 
-from apps.accounts.authz import may
+from apps.authz.rights import may
 from apps.storage.models import StorageVolume
 from apps.storage.selectors import pools_visible
 

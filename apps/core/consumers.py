@@ -3,6 +3,15 @@ from channels.generic.websocket import WebsocketConsumer
 
 from . import realtime
 
+# Checks that may refuse a socket after login, registered by the apps that own them (accounts'
+# second-factor enrolment), so core names no app above it. Each returns a close code or None.
+_connect_checks = []
+
+
+def register_connect_check(check):
+    _connect_checks.append(check)
+    return check
+
 
 class LiveConsumer(WebsocketConsumer):
     """One socket per browser tab, authenticated by the Django session.
@@ -17,13 +26,11 @@ class LiveConsumer(WebsocketConsumer):
         if user is None or not user.is_authenticated:
             self.close(code=4401)
             return
-        from apps.accounts.security.services import must_enrol
-
-        if must_enrol(user):
-            # The pages send such an administrator to enrolment first (RequireSecondFactorMiddleware);
-            # the live socket, which that middleware never sees, refuses them the same way.
-            self.close(code=4403)
-            return
+        for check in _connect_checks:
+            code = check(user)
+            if code is not None:
+                self.close(code=code)
+                return
         self.groups_joined = realtime.groups_for(user)
         for group in self.groups_joined:
             async_to_sync(self.channel_layer.group_add)(group, self.channel_name)

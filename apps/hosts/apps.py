@@ -6,7 +6,7 @@ class HostsConfig(AppConfig):
     label = "hosts"
 
     def ready(self):
-        from apps.accounts import scopes
+        from apps.authz import scopes
 
         from . import live  # noqa: F401  (registers the live renderer)
         from .models import Host

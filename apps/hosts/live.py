@@ -1,7 +1,7 @@
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 
-from apps.accounts.authz import may
+from apps.authz.rights import may
 from apps.core import realtime
 
 from .models import Host

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db import connection as db_connection
 
+from apps.core.errors import VirtError
+
 from .models import Host
 from .services import host_mark_down, host_mark_up, host_set_networks
 from .virt import capabilities, connection, demo, events, networks
-from .virt.errors import VirtError
 from .virt.info import host_info
 
 log = logging.getLogger(__name__)

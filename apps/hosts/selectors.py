@@ -1,4 +1,4 @@
-from apps.accounts.authz import scope_ids
+from apps.authz.rights import scope_ids
 
 from .models import Host
 

@@ -11,10 +11,10 @@ from django.db import models, transaction
 from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import diff, record
+from apps.authz.rights import authorize
 from apps.core import realtime
 from apps.operations.models import Operation, Status
 
@@ -220,7 +220,7 @@ def host_remove(*, actor, host, forget_vms=False):
 
 
 def _drop_inventory_and_grants(host):
-    from apps.accounts.models import Grant
+    from apps.authz.models import Grant
 
     scopes = {("host", host.pk)}
     for model, rows in _inventory(host):

@@ -2,8 +2,9 @@ from dataclasses import asdict
 
 from celery import shared_task
 
+from apps.core.errors import VirtError
+
 from .services import connection_test_reply
-from .virt.errors import VirtError
 from .virt.probe import probe
 
 

@@ -11,8 +11,8 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from apps.accounts.authz import authorize, rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize, rights
 from apps.core.htmx import render_page
 
 from . import validation

@@ -1,6 +1,6 @@
 from django.db.models import Q
 
-from apps.accounts.authz import scope_ids
+from apps.authz.rights import scope_ids
 
 from .models import Operation
 

@@ -1,8 +1,12 @@
 """The life of an Operation: queued by a service in the request, run by a worker.
 
-`operation_queue` is called inside the requesting service; `operation_run` wraps the worker
-side so every kind of work ends the same way: succeeded, or failed with a readable error, an
-audit record for the outcome, and a live update after commit.
+`operation_queue` is called inside the requesting service with the operation's kind; after commit
+it sends the one run task (operations.run) to the target host's queue. On the worker,
+`operation_run` finds the runner registered for the kind (apps/operations/runners.py), guards it
+the same way for every kind — the target still exists, the requester still exists, is active and
+still holds the runner's permission, the runner's policy (e.g. the XML policy) still passes — and
+ends the operation succeeded, failed or cancelled with a readable message, an audit record for the
+outcome and a live update after commit.
 """
 
 import logging
@@ -10,6 +14,7 @@ from datetime import timedelta
 from functools import cache
 
 import redis
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -18,20 +23,26 @@ from django.utils import timezone
 
 from apps.audit.models import Outcome
 from apps.audit.services import record
+from apps.authz.rights import authorize
 from apps.core import context, realtime
+from apps.core.errors import OperationCancelled, OperationError
 
+from . import runners
 from .models import Operation, Status
 
 log = logging.getLogger(__name__)
 
+RUN_TASK = "operations.run"
 
-class OperationError(Exception):
-    """Raised by executors for a refusal that should end the operation failed with this text."""
-
-
-class OperationCancelled(OperationError):
-    """Raised by an executor that saw a cancel request (operation_cancel_requested) and stopped
-    cleanly: the operation ends cancelled, with this text as its error."""
+__all__ = [
+    "OperationCancelled",
+    "OperationError",
+    "operation_cancel",
+    "operation_cancel_requested",
+    "operation_progress",
+    "operation_queue",
+    "operation_run",
+]
 
 
 def _publish(op, *, new=False):
@@ -41,8 +52,15 @@ def _publish(op, *, new=False):
         realtime.publish_on_commit(realtime.host_group(op.host_id), "operation", id=op.pk, new=new)
 
 
-def operation_queue(*, actor, kind, target, params, task, queue):
-    """Create a queued Operation with its "requested" audit record; send the task after commit."""
+def _queue_name(host_id):
+    """Work on a host runs on that host's queue (a worker may later run on the host itself)."""
+    return f"host.{host_id}" if host_id is not None else "default"
+
+
+def operation_queue(*, actor, kind, target, params):
+    """Create a queued Operation of `kind` with its "requested" audit record; after commit send the
+    run task, by id only, to the target's host queue with the runner's time limits."""
+    runner = runners.get(kind)  # an unknown kind fails here, in the request, not on a worker
     ctx = context.current()
     fields = target.audit_target()
     op = Operation.objects.create(
@@ -61,9 +79,12 @@ def operation_queue(*, actor, kind, target, params, task, queue):
     )
     record(kind, Outcome.REQUESTED, actor=actor, target=target, params=params, operation=op)
     _publish(op, new=True)
+    limits = {}
+    if runner.soft_time_limit:
+        limits = {"soft_time_limit": runner.soft_time_limit, "time_limit": runner.time_limit}
 
     def send():
-        result = task.apply_async(args=[op.pk], queue=queue)
+        result = current_app.send_task(RUN_TASK, args=[op.pk], queue=_queue_name(op.host_id), **limits)
         Operation.objects.filter(pk=op.pk, task_id="").update(task_id=result.id)
 
     transaction.on_commit(send)
@@ -82,12 +103,31 @@ def _finish(op, status, *, message="", error=""):
     _publish(op)
 
 
-def operation_run(operation_id, execute):
-    """Run `execute(op)` for a queued operation; returns the finished Operation.
+def _guard(op, runner):
+    """The worker-side checks, once for every kind; returns the loaded target or raises with a
+    message for the person. Work asked for by nobody (actor_name empty: commands, the system)
+    has no right to re-check."""
+    if op.actor_id is None and op.actor_name:
+        raise OperationError(f"The user who asked for this ({op.actor_name}) no longer exists.")
+    if op.actor is not None and not op.actor.is_active:
+        raise PermissionDenied(f"The user who asked for this ({op.actor_name}) has been deactivated.")
+    target = runner.load(op)
+    if target is None:
+        raise OperationError(f"{op.target_name} no longer exists.")
+    if op.actor is not None:
+        authorize(op.actor, runner.permission, target)
+    if runner.policy is not None:
+        runner.policy(op, target)
+    return target
 
-    `execute` returns a short success message or raises. Errors it raises on purpose
-    (OperationError, which the adapters' VirtError is, and PermissionDenied) end the operation with their
-    own words; anything else is a bug, logged with its traceback and shown as an internal error.
+
+def operation_run(operation_id):
+    """Run a queued operation by its kind's runner; returns the finished Operation.
+
+    The runner returns a short success message or raises. Errors raised on purpose
+    (OperationError, which the adapters' VirtError is, and PermissionDenied) end the operation with
+    their own words; anything else is a bug, logged with its traceback and shown as an internal
+    error.
     """
     with transaction.atomic():
         op = Operation.objects.select_for_update().get(pk=operation_id)
@@ -105,7 +145,9 @@ def operation_run(operation_id, execute):
 
     token = context.use(context.RequestContext(op.request_id, op.source_ip, op.user_agent))
     try:
-        message = execute(op) or ""
+        runner = runners.get(op.kind)
+        target = _guard(op, runner)
+        message = runner.run(op, target) or ""
     except OperationCancelled as exc:
         with transaction.atomic():
             _finish(op, Status.CANCELLED, error=str(exc))
@@ -179,9 +221,12 @@ def operation_cancel_requested(op):
 
 
 def _within_own_limit(op, now):
-    """Long transfers declare their own limit (params["time_limit"], seconds) and are not stale
-    just because they outlast the default task limit."""
-    limit = op.params.get("time_limit") if isinstance(op.params, dict) else None
+    """Long work (transfers, clones) declares its own limit on its runner and is not stale just
+    because it outlasts the default task limit."""
+    try:
+        limit = runners.get(op.kind).time_limit
+    except runners.UnknownKind:
+        limit = None
     return bool(limit) and op.started_at >= now - timedelta(seconds=int(limit) + 60)
 
 

@@ -1,7 +1,7 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
 
 from .selectors import operations_visible
 

@@ -6,8 +6,8 @@ class StorageConfig(AppConfig):
     label = "storage"
 
     def ready(self):
-        from apps.accounts import scopes
         from apps.audit.selectors import register_target_type
+        from apps.authz import scopes
 
         from . import handlers, live  # noqa: F401  (monitor handlers, live renderers)
         from .models import StoragePool

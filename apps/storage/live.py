@@ -1,6 +1,6 @@
 from django.template.loader import render_to_string
 
-from apps.accounts.authz import may
+from apps.authz.rights import may
 from apps.core import realtime
 
 from .models import StoragePool
@@ -19,7 +19,7 @@ def render_pool(user, event):
 
 @realtime.register_groups
 def storage_groups(user):
-    from apps.accounts.authz import rights
+    from apps.authz.rights import rights
     from apps.hosts.models import Host
 
     r = rights(user, "storage.view")

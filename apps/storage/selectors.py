@@ -1,6 +1,6 @@
 from django.db.models import Count, Q
 
-from apps.accounts.authz import rights
+from apps.authz.rights import rights
 
 from .models import StoragePool
 

@@ -6,9 +6,10 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.accounts import services
-from apps.accounts.authz import authorize, may, rights
-from apps.accounts.models import Role, Team
+from apps.accounts.models import Team
 from apps.audit.models import AuditEvent
+from apps.authz.models import Role
+from apps.authz.rights import authorize, may, rights
 from apps.compute.selectors import vms_visible
 from apps.hosts.services import host_create
 from tests.conftest import PASSWORD

@@ -1,7 +1,7 @@
 """Every route, every role: exactly the answer each should get.
 
 A new route fails `test_every_route_declares_its_permission_and_is_in_the_matrix` until its view
-declares a permission (apps.accounts.decorators.needs / public) and a row is added below.
+declares a permission (apps.authz.decorators.needs / public) and a row is added below.
 """
 
 import pytest

@@ -16,8 +16,8 @@ from lxml import etree
 from apps.compute.services import create_xml
 from apps.compute.services.create import HostFacts, create_plan
 from apps.compute.virt import domains
-from apps.compute.virt.define import HostLimits
 from apps.compute.virt.xml import Disk, Domain, Graphics
+from apps.hosts.virt.capabilities import HostLimits
 from apps.hosts.virt.networks import NetworkSummary
 from apps.storage.models import StoragePool, StorageVolume
 

@@ -1,8 +1,8 @@
 import pytest
 
 from apps.compute.virt import domains
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.hosts.virt.info import host_info
 from tests.helpers import TEST_URI, define_test_domain, unique
 

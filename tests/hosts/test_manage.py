@@ -5,9 +5,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.accounts.models import Grant
 from apps.accounts.services import grant_add
 from apps.audit.models import AuditEvent
+from apps.authz.models import Grant
 from apps.compute.models import VirtualMachine
 from apps.hosts.models import Host
 from apps.hosts.services import HostError, host_create, host_remove, host_update

@@ -18,8 +18,8 @@ from apps.compute.services import delete as delete_services
 from apps.compute.services.clone_run import vm_clone_execute
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains
+from apps.core.errors import VirtError
 from apps.hosts.services import host_create
-from apps.hosts.virt.errors import VirtError
 from apps.operations.services import operation_run
 from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.virt import pools as pool_virt

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.storage.forms.pools import POOL_FORMS
 from apps.storage.models import Secret
 from apps.storage.virt import pools as pool_virt

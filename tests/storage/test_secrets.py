@@ -25,10 +25,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
+from apps.core.errors import VirtError
 from apps.hosts.models import Host
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.operations.models import Operation
 from apps.operations.services import operation_run
 from apps.storage import tasks

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from apps.core.errors import VirtError
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.operations.services import operation_run
 from apps.storage.models import StorageVolume
 from apps.storage.services import volumes as services

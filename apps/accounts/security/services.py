@@ -13,10 +13,10 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.authz import authorize, has_global
 from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import record
+from apps.authz.rights import authorize, has_global
 
 for _code, _label in {
     "auth.login": "signed in",

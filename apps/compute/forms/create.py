@@ -11,9 +11,9 @@ import uuid as uuidlib
 from django import forms
 from lxml import etree
 
-from apps.accounts.authz import rights
 from apps.accounts.forms import Styled
 from apps.accounts.models import Team
+from apps.authz.rights import rights
 from apps.compute import osinfo, xmlpolicy
 from apps.compute.services.create import DISK_POOL_TYPES, CreateError, create_plan
 from apps.hosts.models import Host

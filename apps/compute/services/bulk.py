@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.authz import may
+from apps.authz.rights import may
 from apps.compute.models import VirtualMachine
 
 from .power import POWER_ACTIONS, vm_power

@@ -3,8 +3,8 @@ empty drive to a VM that has none (saved configuration only: QEMU cannot hot-plu
 
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.virt import disks
 from apps.compute.virt.xml import Disk
 from apps.hosts.virt import connection

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from apps.accounts.authz import authorize, may
 from apps.accounts.models import Team
 from apps.audit import registry
+from apps.authz.rights import authorize, may
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
 from apps.compute.quotas import GIB, QuotaExceeded, quota_check
 from apps.compute.virt import domains, lifecycle
-from apps.core.templatetags.kvm import human_bytes as human
+from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.services import (
     operation_queue,

@@ -7,7 +7,7 @@ import threading
 
 from django.db import connection as db_connection
 
-from apps.accounts.authz import authorize
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains, lifecycle
 from apps.hosts.virt import connection

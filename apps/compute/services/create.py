@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
 from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.services.create_xml import SOURCES, os_entry
-from apps.compute.virt import define as define_virt
+from apps.hosts.virt import capabilities as capabilities
 from apps.hosts.virt import connection
 from apps.hosts.virt import networks as host_networks
 from apps.operations.models import Operation
@@ -97,14 +97,14 @@ def _volume_on(host, volume, field, what):
 
 @dataclass
 class HostFacts:
-    limits: define_virt.HostLimits
+    limits: capabilities.HostLimits
     networks: list
 
 
 def host_facts(host) -> HostFacts:
     """The two libvirt reads the wizard needs (domain capabilities, networks)."""
     with connection.connected(host.uri) as conn:
-        return HostFacts(limits=define_virt.host_limits(conn), networks=host_networks.list_networks(conn))
+        return HostFacts(limits=capabilities.host_limits(conn), networks=host_networks.list_networks(conn))
 
 
 def _check_team(actor, team):

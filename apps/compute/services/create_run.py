@@ -7,12 +7,12 @@ normal one — virt-install's two phases. Whatever fails, everything this operat
 again (the domain undefined, its volumes deleted), and the error is libvirt's (or the download's).
 """
 
-from apps.accounts.authz import authorize
 from apps.accounts.models import Team
+from apps.authz.rights import authorize
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, install
-from apps.core.templatetags.kvm import human_bytes
+from apps.core.units import human_bytes
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_progress

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains, lifecycle
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.operations.services import OperationError, operation_progress, operation_queue
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.volumes import refresh_quietly

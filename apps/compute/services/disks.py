@@ -10,16 +10,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.quotas import GIB, quota_check
 from apps.compute.virt import disks
 from apps.compute.virt.xml import Disk
 from apps.core import realtime
-from apps.core.templatetags.kvm import human_bytes as human
+from apps.core.errors import VirtError
+from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.operations.services import operation_queue
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory

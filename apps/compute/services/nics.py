@@ -3,8 +3,8 @@
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.virt import nics
 from apps.compute.virt.xml import Interface
 from apps.compute.virt.xml.devices import NicError, normalize_mac

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.virt import connection

@@ -9,8 +9,8 @@ message says, for each, whether it took effect now or from the next boot.
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.quotas import quota_check
 from apps.compute.services.inventory import vm_inventory_apply

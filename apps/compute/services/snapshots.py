@@ -4,8 +4,8 @@ import re
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, snapshots

@@ -12,8 +12,8 @@ against the definition the user saw, the outcome record the diff of what really 
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.compute import xmlpolicy
 from apps.compute.models import VirtualMachine
 from apps.compute.services.inventory import vm_inventory_apply

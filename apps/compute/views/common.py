@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from apps.accounts.authz import authorize
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.selectors import vm_for
 

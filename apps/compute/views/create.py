@@ -13,15 +13,15 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.accounts.authz import authorize
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize
 from apps.compute import osinfo
 from apps.compute.forms.create import DEFAULTS, CreateForm, DefineXMLForm, creatable_hosts
 from apps.compute.services import create as services
 from apps.compute.services import create_xml
+from apps.core.errors import VirtError
 from apps.core.htmx import render_page
 from apps.hosts.models import Host
-from apps.hosts.virt.errors import VirtError
 
 
 def _hosts_or_403(request):

@@ -4,7 +4,7 @@ when chosen and re-read when the VM changes (see static/js/kvmweb.js, "kv:refres
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
 from apps.compute.selectors import vm_rights
 from apps.compute.views.common import vm_or_403
 from apps.core.htmx import render_page

@@ -10,15 +10,15 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import rights
 from apps.compute import services
 from apps.compute.services import cdrom
 from apps.compute.services import disks as disk_services
 from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_change
 from apps.compute.virt import disks
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.selectors import iso_images, pools_visible
 from apps.storage.virt.volume_xml import FORMATS

@@ -10,14 +10,14 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.authz import authorize, may
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize, may
 from apps.compute.services import clone as clone_services
 from apps.compute.services import delete as delete_services
 from apps.compute.views.common import vm_or_403
+from apps.core.errors import VirtError
 from apps.core.htmx import render_page
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 from apps.storage.models import StoragePool
 
 

@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize, rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize, rights
 from apps.compute import services
 from apps.compute.filters import VMListFilter
 from apps.compute.selectors import vms_visible

@@ -8,15 +8,15 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import rights
 from apps.compute.services import nics as nic_services
 from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_change
 from apps.compute.virt import nics
 from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
 from apps.hosts.virt import networks as host_networks
-from apps.hosts.virt.errors import VirtError
 
 
 def _tab(request, vm, *, form="", error="", notice=""):

@@ -9,11 +9,11 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
 from apps.compute.views.common import vm_or_403
 from apps.compute.virt import guest
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 
 # States in which a guest has a running QEMU process, hence something to ask for addresses.
 ALIVE = ("running", "paused", "blocked", "shutdown", "pmsuspended")

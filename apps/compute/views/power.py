@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
 from apps.compute import services
 from apps.compute.models import VirtualMachine
 

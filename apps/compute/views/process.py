@@ -7,11 +7,11 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
 from apps.compute.views.common import vm_or_403
 from apps.compute.virt import process
+from apps.core.errors import VirtError
 from apps.hosts.virt import connection
-from apps.hosts.virt.errors import VirtError
 
 
 @needs("vm.view", per_object=True)

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import rights
 from apps.compute.services import settings as services
 from apps.compute.views.common import vm_or_403, vm_to_change
 from apps.compute.virt.settings import BOOT_DEVICES
-from apps.hosts.virt.errors import VirtError
+from apps.core.errors import VirtError
 
 BOOT_SLOTS = 3
 

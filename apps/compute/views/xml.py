@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import rights
 from apps.compute.services import xmledit as services
 from apps.compute.views.common import vm_or_403, vm_to_change
-from apps.hosts.virt.errors import VirtError
+from apps.core.errors import VirtError
 from apps.operations.models import Operation
 
 

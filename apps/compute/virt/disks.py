@@ -6,7 +6,7 @@ import libvirt
 from lxml import etree
 
 from apps.compute.virt.domains import lookup
-from apps.hosts.virt.errors import VirtError, from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 from .xml import Disk
 

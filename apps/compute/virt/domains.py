@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 import libvirt
 from lxml import etree
 
-from apps.hosts.virt.errors import VirtError, from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 STATES = {
     libvirt.VIR_DOMAIN_NOSTATE: "nostate",

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import libvirt
 
-from apps.hosts.virt.errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 FAMILIES = {libvirt.VIR_IP_ADDR_TYPE_IPV4: "IPv4", libvirt.VIR_IP_ADDR_TYPE_IPV6: "IPv6"}
 SOURCES = {

@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from apps.hosts.virt.errors import VirtError
+from apps.core.errors import VirtError
 from apps.storage.virt import streams
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import Volume

@@ -13,7 +13,7 @@ from lxml import etree
 
 from apps.compute.virt import domains
 from apps.compute.virt.domains import lookup
-from apps.hosts.virt.errors import VirtError, from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 # The prefix libvirt and QEMU use for generated MACs (locally administered is the other choice;
 # virt-clone uses this one too).

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from apps.hosts.virt.errors import VirtError, from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 from .disks import _flags
 from .domains import lookup

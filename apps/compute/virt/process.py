@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import libvirt
 import libvirt_qemu
 
-from apps.hosts.virt.errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 VCPU_STATES = {
     libvirt.VIR_VCPU_OFFLINE: "offline",

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import libvirt
 from lxml import etree
 
+from apps.core.errors import VirtError, from_libvirt
 from apps.core.xml import sub
-from apps.hosts.virt.errors import VirtError, from_libvirt
 
 from .domains import lookup
 

@@ -11,7 +11,7 @@ import re
 import libvirt
 from lxml import etree
 
-from apps.hosts.virt.errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 from . import domains
 from .domains import lookup

@@ -1,5 +1,7 @@
 from django import template
 
+from apps.core import units
+
 register = template.Library()
 
 STATE_BADGES = {
@@ -20,27 +22,10 @@ STATE_BADGES = {
 }
 
 
-@register.filter
-def kib(value):
-    """KiB as a short human size: 65536 -> 64 MiB, 8388608 -> 8 GiB."""
-    if value in (None, ""):
-        return "—"
-    value = float(value) * 1024
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(value)
+register.filter(name="kib")(units.human_kib)
+register.filter(name="bytes")(units.human_bytes)
 
 
 @register.filter
 def badge(state):
     return STATE_BADGES.get(str(state), "secondary")
-
-
-@register.filter(name="bytes")
-def human_bytes(value):
-    """Bytes as a short human size: 10737418240 -> 10 GiB."""
-    if value in (None, ""):
-        return "—"
-    return kib(int(value) / 1024)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import libvirt
 
-from .errors import VirtError, from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 
 def _silence(_ctx, _err):

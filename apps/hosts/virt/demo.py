@@ -11,7 +11,7 @@ from copy import deepcopy
 import libvirt
 from lxml import etree
 
-from .errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 log = logging.getLogger(__name__)
 

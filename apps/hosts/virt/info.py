@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 import libvirt
 
-from .errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 import libvirt
 from lxml import etree
 
-from .errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import os
 
 import libvirt
 
+from apps.core.errors import VirtError, from_libvirt
 from apps.hosts.uris import file_params
 
-from .errors import VirtError, from_libvirt
 from .info import HostInfo, host_info
 
 

@@ -7,8 +7,8 @@ cannot reach beyond the user's rights (the view and the service check again).
 from django import forms
 from django.utils.html import format_html
 
-from apps.accounts.authz import rights
 from apps.accounts.forms import Styled
+from apps.authz.rights import rights
 from apps.hosts.models import Host
 from apps.storage.forms.pool_fields import ModeField, NameField, PathField, id_field, path_prefixes, validate_selinux
 from apps.storage.models import Secret

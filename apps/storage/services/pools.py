@@ -2,10 +2,10 @@
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import record
+from apps.authz.rights import authorize
 from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_queue
 from apps.storage.models import StoragePool

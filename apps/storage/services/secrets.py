@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from apps.accounts.authz import authorize, rights
 from apps.audit import registry
+from apps.authz.rights import authorize, rights
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_queue

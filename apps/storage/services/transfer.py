@@ -17,8 +17,8 @@ import time
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
+from apps.authz.rights import authorize
 from apps.hosts.virt import connection
 from apps.operations.models import Status
 from apps.operations.services import (

@@ -15,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from apps.accounts.authz import authorize
 from apps.audit import registry
-from apps.core.templatetags.kvm import human_bytes as human
+from apps.authz.rights import authorize
+from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_queue
 from apps.storage.models import StoragePool, StorageVolume

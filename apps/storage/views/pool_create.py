@@ -11,8 +11,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.accounts.authz import authorize
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize
 from apps.core.htmx import render_page
 from apps.hosts.models import Host
 from apps.storage.forms.pool_base import manageable_hosts

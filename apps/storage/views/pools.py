@@ -4,8 +4,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import rights
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
 from apps.storage.models import StoragePool

@@ -13,8 +13,8 @@ from django.urls import path, reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.accounts.authz import authorize, rights
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize, rights
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
 from apps.storage.forms.secrets import SecretCreateForm, SecretValueForm

@@ -14,8 +14,8 @@ from django.urls import path, reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.authz import authorize
-from apps.accounts.decorators import needs
+from apps.authz.decorators import needs
+from apps.authz.rights import authorize
 from apps.operations.models import Operation
 from apps.storage.forms.volumes import VolumeCloneForm, VolumeCreateForm, VolumeResizeForm, VolumeUploadForm
 from apps.storage.models import StoragePool, StorageVolume

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from apps.hosts.virt.errors import VirtError, from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 from .secret_xml import USAGE_ELEMENTS, parse_usage
 

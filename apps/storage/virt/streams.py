@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 
 import libvirt
 
-from apps.hosts.virt.errors import from_libvirt
+from apps.core.errors import from_libvirt
 from apps.storage.virt.volumes import lookup
 
 # libvirt's RPC carries stream data in packets of at most 256 KiB; sending slices of that size keeps

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from apps.hosts.virt.errors import from_libvirt
+from apps.core.errors import from_libvirt
 
 
 @dataclass(frozen=True)

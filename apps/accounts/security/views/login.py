@@ -21,11 +21,11 @@ from django.views.generic import FormView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from apps.accounts.decorators import public
 from apps.accounts.security import services
 from apps.accounts.security.forms import CodeForm
 from apps.accounts.security.receivers import SECOND_FACTOR_ATTR, STAGE_ATTR
 from apps.accounts.security.throttle import PENDING_SESSION_KEY
+from apps.authz.decorators import public
 
 PENDING_SECONDS = 300
 

@@ -63,14 +63,23 @@ def may(user, permission, obj=None):
     return Rights(user, permission).allows(obj)
 
 
+_denial_hooks = []
+
+
+def on_denied(hook):
+    """Register `hook(actor=, permission=, target=)`, called for every audited refusal. The audit
+    app registers its recorder here, so authz stays below audit and knows nothing of it."""
+    _denial_hooks.append(hook)
+    return hook
+
+
 def authorize(user, permission, obj=None, *, audit=True):
     """Raise PermissionDenied unless allowed; a refusal is recorded in the audit log."""
     if may(user, permission, obj):
         return
     if audit:
-        from apps.audit.services import record_denied
-
-        record_denied(actor=user, permission=permission, target=obj)
+        for hook in _denial_hooks:
+            hook(actor=user, permission=permission, target=obj)
     raise PermissionDenied(f"You may not {PERMISSIONS[permission].lower()} here.")
 
 

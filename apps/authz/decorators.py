@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 
-from .authz import authorize
+from .rights import authorize
 
 
 def needs(permission, *, per_object=False):
