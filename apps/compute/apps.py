@@ -8,7 +8,7 @@ class ComputeConfig(AppConfig):
     def ready(self):
         from apps.authz import scopes
 
-        from . import handlers, live  # noqa: F401  (register monitor handlers and live renderers)
+        from . import handlers, live, runs  # noqa: F401  (monitor handlers, live renderers, runners)
         from .models import VirtualMachine
 
         scopes.register(

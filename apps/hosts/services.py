@@ -6,6 +6,7 @@ import uuid
 from functools import lru_cache
 
 import redis
+from celery import current_app
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError
@@ -32,6 +33,7 @@ registry.register("host.state", "host changed state")
 # form says the test did not finish rather than keeping the browser waiting for minutes.
 TEST_TIMEOUT = 15
 TEST_REPLY_PREFIX = "kvmweb:host-test:"
+CONNECTION_TEST_TASK = "hosts.connection_test"
 
 
 class HostError(ValueError):
@@ -64,10 +66,9 @@ def connection_test(uri, *, timeout=TEST_TIMEOUT):
     so the answer comes back through a one-time Redis list the request blocks on for a few seconds.
     The task expires with the wait, so a busy worker does not test a host nobody waits for.
     """
-    from .tasks import host_connection_test
-
     key = TEST_REPLY_PREFIX + uuid.uuid4().hex
-    host_connection_test.apply_async(args=[uri, key], queue="default", expires=timeout)
+    # By name: services never import tasks (the worker registers hosts.tasks).
+    current_app.send_task(CONNECTION_TEST_TASK, args=[uri, key], queue="default", expires=timeout)
     answer = _redis(settings.REDIS_URL).blpop([key], timeout=timeout)
     if answer is None:
         raise HostError(
@@ -114,12 +115,10 @@ def _tested(action, actor, target, uri, params):
 
 def _listen(queue, on=True):
     def send():
-        from kvmweb.celery import app
-
         if on:
-            app.control.add_consumer(queue, reply=False)
+            current_app.control.add_consumer(queue, reply=False)
         else:
-            app.control.cancel_consumer(queue, reply=False)
+            current_app.control.cancel_consumer(queue, reply=False)
 
     transaction.on_commit(send)
 

@@ -4,11 +4,11 @@ from celery import shared_task
 
 from apps.core.errors import VirtError
 
-from .services import connection_test_reply
+from .services import CONNECTION_TEST_TASK, connection_test_reply
 from .virt.probe import probe
 
 
-@shared_task(name="hosts.connection_test", soft_time_limit=60, time_limit=90)
+@shared_task(name=CONNECTION_TEST_TASK, soft_time_limit=60, time_limit=90)
 def host_connection_test(uri, reply_key):
     """Open the URI once for the host form waiting on `reply_key` (see services.connection_test)."""
     try:

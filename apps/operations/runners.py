@@ -14,15 +14,20 @@ A service names the kind of work it queues and never imports the code that does 
   what a user may put in a definition can change between the request and the run); it raises
   OperationError with a message for the person;
 - `soft_time_limit` / `time_limit`: seconds, for work that outlasts the default task limit (the
-  stale-operation reaper honours them too).
+  stale-operation reaper honours them too);
+- `cleanup`: called with the operation when the guard refuses it, for inputs that wait outside
+  the database for the runner (a secret's value in Redis);
+- `private`: params the row keeps for the runner (a submitted XML text) that the outcome's audit
+  record must not carry.
 
 The guard that uses all this runs once for every kind, in operations.services.operation_run.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from apps.authz.permissions import PERMISSIONS
+from apps.authz.rights import authorize
 from apps.core.errors import OperationError
 
 
@@ -40,7 +45,8 @@ class Runner:
     policy: Callable | None = None
     soft_time_limit: int | None = None
     time_limit: int | None = None
-    extra: dict = field(default_factory=dict)
+    private: tuple = ()
+    cleanup: Callable | None = None
 
     def load(self, op):
         """The operation's target, or None when it is gone."""
@@ -57,8 +63,12 @@ class Runner:
 _runners: dict[str, Runner] = {}
 
 
-def runner(*kinds, permission, target, related=(), policy=None, soft_time_limit=None, time_limit=None):
+def runner(
+    *kinds, permission, target, related=(), policy=None, soft_time_limit=None, time_limit=None, private=(), cleanup=None
+):
     """Register the decorated function `(op, target) -> message` as the runner of `kinds`."""
+    if soft_time_limit and not time_limit:
+        time_limit = soft_time_limit + 60
     if permission not in PERMISSIONS:
         raise KeyError(f"runner for {kinds} names unknown permission {permission!r}")
 
@@ -75,6 +85,8 @@ def runner(*kinds, permission, target, related=(), policy=None, soft_time_limit=
                 policy=policy,
                 soft_time_limit=soft_time_limit,
                 time_limit=time_limit,
+                private=tuple(private),
+                cleanup=cleanup,
             )
         return fn
 
@@ -88,5 +100,21 @@ def get(kind):
         raise UnknownKind(f"No runner is registered for operations of kind {kind!r}.") from None
 
 
+def audited_params(op):
+    """The operation's params as its outcome record may show them."""
+    try:
+        private = get(op.kind).private
+    except UnknownKind:
+        private = ()
+    return {k: v for k, v in (op.params or {}).items() if k not in private}
+
+
 def kinds():
     return sorted(_runners)
+
+
+def require(op, permission, obj):
+    """A further right the work needs on another object its input names (a pool a new disk goes
+    to, the volumes a delete removes), checked again on the worker like the runner's own."""
+    if op.actor is not None:
+        authorize(op.actor, permission, obj)

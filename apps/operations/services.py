@@ -99,7 +99,7 @@ def _finish(op, status, *, message="", error=""):
     op.error = error
     op.save(update_fields=["status", "finished_at", "progress", "message", "error"])
     outcome = Outcome.SUCCEEDED if status == Status.SUCCEEDED else Outcome.FAILED
-    record(op.kind, outcome, actor=op.actor, target=op, params=op.params, error=error, operation=op)
+    record(op.kind, outcome, actor=op.actor, target=op, params=runners.audited_params(op), error=error, operation=op)
     _publish(op)
 
 
@@ -146,7 +146,12 @@ def operation_run(operation_id):
     token = context.use(context.RequestContext(op.request_id, op.source_ip, op.user_agent))
     try:
         runner = runners.get(op.kind)
-        target = _guard(op, runner)
+        try:
+            target = _guard(op, runner)
+        except BaseException:
+            if runner.cleanup is not None:
+                runner.cleanup(op)
+            raise
         message = runner.run(op, target) or ""
     except OperationCancelled as exc:
         with transaction.atomic():

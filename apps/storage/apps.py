@@ -9,7 +9,7 @@ class StorageConfig(AppConfig):
         from apps.audit.selectors import register_target_type
         from apps.authz import scopes
 
-        from . import handlers, live  # noqa: F401  (monitor handlers, live renderers)
+        from . import handlers, live, runs  # noqa: F401  (monitor handlers, live renderers, runners)
         from .models import StoragePool
 
         scopes.register(

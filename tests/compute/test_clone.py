@@ -14,7 +14,6 @@ from apps.accounts.services import grant_add, role_create, team_create, user_cre
 from apps.audit.models import AuditEvent
 from apps.compute.models import VirtualMachine
 from apps.compute.services import clone as services
-from apps.compute.services.clone_run import vm_clone_execute
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, lifecycle
 from apps.compute.virt.xml import Domain
@@ -33,7 +32,7 @@ POOL = "default-pool"
 
 
 def run(op):
-    done = operation_run(op.pk, vm_clone_execute)
+    done = operation_run(op.pk)
     done.refresh_from_db()
     if done.params.get("vm_id"):
         created_domains.append(str(VirtualMachine.objects.get(pk=done.params["vm_id"]).uuid))
@@ -245,7 +244,7 @@ def test_new_macs_are_unique():
 
 def test_a_copy_reports_progress_while_it_runs():
     """The watcher reads the new volume's allocation once a second while createXMLFrom blocks."""
-    from apps.compute.services.clone_run import _CopyWatcher
+    from apps.compute.runs.clone import _CopyWatcher
 
     reads, reported = iter([None, 256 * MiB, 768 * MiB, 1024 * MiB]), []
     watcher = _CopyWatcher(reported.append, lambda: next(reads, 1024 * MiB), expected=1024 * MiB)

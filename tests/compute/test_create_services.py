@@ -8,7 +8,6 @@ from lxml import etree
 from apps.accounts.services import grant_add, team_create, team_member_add
 from apps.compute.models import VirtualMachine
 from apps.compute.services.create import CreateError, create_plan, vm_create, vm_define_xml
-from apps.compute.services.create_run import vm_create_execute, vm_define_execute
 from apps.compute.virt import domains
 from apps.hosts.virt import connection
 from apps.operations.models import Operation
@@ -60,7 +59,7 @@ def plan(actor, host, **kw):
 
 
 def run(op):
-    operation_run(op.pk, vm_create_execute if op.kind == "vm.create" else vm_define_execute)
+    operation_run(op.pk)
     op.refresh_from_db()
     return op
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(op):
-    done = operation_run(op.pk, services.vm_delete_execute)
+    done = operation_run(op.pk)
     done.refresh_from_db()
     return done
 

@@ -15,8 +15,7 @@ from apps.compute.models import VirtualMachine
 from apps.compute.quotas import QuotaExceeded
 from apps.compute.services import cdrom
 from apps.compute.services import disks as disk_services
-from apps.compute.services.cdrom import vm_cdrom_execute
-from apps.compute.services.disks import DiskError, vm_disk_change_execute
+from apps.compute.services.disks import DiskError
 from apps.operations.models import Operation
 from apps.operations.services import operation_run
 from apps.storage.models import StoragePool, StorageVolume
@@ -88,7 +87,7 @@ def test_new_disk_needs_storage_manage_on_the_pool_and_the_team_quota(operator, 
 def test_new_disk_refused_by_the_driver_fails_with_its_words_and_leaves_no_volume(operator, vm, pool, test_driver):
     name = unique("td")
     op = _new(operator, vm, pool, name=name, capacity="8", unit="MiB")
-    op = operation_run(op.pk, vm_disk_change_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed"
     assert "not supported" in op.error  # the test driver has no attachDeviceFlags
     assert volume_virt.volume_info(test_driver, str(pool.uuid), name) is None
@@ -109,7 +108,7 @@ def test_resize_is_live_and_grow_only(operator, demo_host, vm):
         disk_services.vm_disk_resize(actor=operator, vm=vm, target="../x", capacity="1")
     assert not Operation.objects.exists()
     op = disk_services.vm_disk_resize(actor=operator, vm=vm, target="vda", capacity="4", unit="TiB")
-    op = operation_run(op.pk, vm_disk_change_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "not supported" in op.error  # the test driver cannot blockResize
 
 
@@ -123,7 +122,7 @@ def test_cdrom_insert_takes_only_iso_library_volumes(operator, vm, pool, test_dr
     StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=True)
     volume.pool.refresh_from_db()
     op = cdrom.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=volume, live=True, config=True)
-    op = operation_run(op.pk, vm_cdrom_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "no CD-ROM drive sda" in op.error
     with pytest.raises(DiskError, match="Unknown CD-ROM bus"):
         cdrom.vm_cdrom_add(actor=operator, vm=vm, bus="usb")

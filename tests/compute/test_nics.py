@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from apps.compute.services import nics as nic_services
 from apps.compute.services import vm_inventory_apply
-from apps.compute.services.nics import vm_nic_execute
 from apps.compute.virt import domains
 from apps.compute.virt.xml import Disk, Domain, Interface
 from apps.compute.virt.xml.devices import NicError
@@ -83,11 +82,10 @@ def test_the_drivers_refusal_fails_the_operation_with_its_words(operator, vm):
         "live": False,
         "config": True,
     }
-    op = operation_run(op.pk, vm_nic_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "not supported" in op.error
     op = operation_run(
-        nic_services.vm_nic_link(actor=operator, vm=vm, mac="52:54:00:00:00:99", state="down").pk, vm_nic_execute
-    )
+        nic_services.vm_nic_link(actor=operator, vm=vm, mac="52:54:00:00:00:99", state="down").pk)
     assert op.status == "failed" and "no NIC with MAC 52:54:00:00:00:99" in op.error
 
 

@@ -27,7 +27,7 @@ def test_worker_half_starts_the_domain_and_records_success(demo_host, operator, 
     vm = make_vm(demo_host)
     with django_capture_on_commit_callbacks(execute=False):
         op = services.vm_power(actor=operator, vm=vm, action="start")
-    op = operation_run(op.pk, services.vm_power_execute)
+    op = operation_run(op.pk)
     assert op.status == "succeeded", op.error
     assert VirtualMachine.objects.get(pk=vm.pk).state == "running"
     assert _audit(op) == [("vm.start", "requested", ""), ("vm.start", "succeeded", "")]
@@ -37,7 +37,7 @@ def test_starting_a_running_vm_fails_with_libvirts_words(demo_host, operator, dj
     vm = make_vm(demo_host, start=True)
     with django_capture_on_commit_callbacks(execute=False):
         op = services.vm_power(actor=operator, vm=vm, action="start")
-    op = operation_run(op.pk, services.vm_power_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed"
     assert "already running" in op.error
     assert _audit(op)[-1] == ("vm.start", "failed", op.error)
@@ -58,7 +58,7 @@ def test_revoked_right_is_rechecked_when_the_task_runs(demo_host, operator, djan
     with django_capture_on_commit_callbacks(execute=False):
         op = services.vm_power(actor=operator, vm=vm, action="start")
     operator.grants.all().delete()
-    op = operation_run(op.pk, services.vm_power_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "may not" in op.error
     assert VirtualMachine.objects.get(pk=vm.pk).state == "shutoff"
 
@@ -68,7 +68,7 @@ def test_redelivered_task_does_not_act_twice(demo_host, operator, django_capture
     with django_capture_on_commit_callbacks(execute=False):
         op = services.vm_power(actor=operator, vm=vm, action="start")
     Operation.objects.filter(pk=op.pk).update(status="running")  # as if a worker died mid-task
-    op = operation_run(op.pk, services.vm_power_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "worker" in op.error
     assert VirtualMachine.objects.get(pk=vm.pk).state == "shutoff"
 
@@ -88,7 +88,7 @@ def test_a_change_kvmweb_made_is_not_recorded_as_an_outside_change(
     with django_capture_on_commit_callbacks(execute=False):
         op = services.vm_power(actor=operator, vm=vm, action="start")
     VirtualMachine.objects.filter(pk=vm.pk).update(state="shutoff")  # as if the monitor saw it first
-    operation_run(op.pk, services.vm_power_execute)
+    operation_run(op.pk)
     from apps.compute.virt import domains
 
     services.vm_inventory_apply(

@@ -43,7 +43,7 @@ def form(vm, **changes):
 
 def change(actor, vm, **changes):
     op = services.vm_settings_change(actor=actor, vm=vm, **form(vm, **changes))
-    return operation_run(op.pk, services.vm_settings_execute)
+    return operation_run(op.pk)
 
 
 def test_a_shut_off_vm_takes_every_change_from_its_next_start(demo_host, operator, queue_only):

@@ -22,7 +22,7 @@ def queue_only(django_capture_on_commit_callbacks):
 
 
 def _run(op):
-    return operation_run(op.pk, services.vm_snapshot_execute)
+    return operation_run(op.pk)
 
 
 def _tree(vm):

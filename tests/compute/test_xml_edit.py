@@ -49,7 +49,7 @@ def bogus_bus(root):
 
 
 def _run(op):
-    return operation_run(op.pk, services.vm_xml_execute)
+    return operation_run(op.pk)
 
 
 def _audit(op):

@@ -46,12 +46,12 @@ def _create(operator, host, pool, build):
     op = services.pool_create(
         actor=operator, host=host, name=pool.name, xml=pool.to_xml(), build=build, autostart=False
     )
-    return operation_run(op.pk, services.pool_create_execute)
+    return operation_run(op.pk)
 
 
 def _act(operator, pool_row, action):
     op = services.pool_action(actor=operator, pool=pool_row, action=action)
-    op = operation_run(op.pk, services.pool_action_execute)
+    op = operation_run(op.pk)
     assert op.status == "succeeded", op.error
     return op
 

@@ -29,9 +29,9 @@ from apps.core.errors import VirtError
 from apps.hosts.models import Host
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
+from apps.operations import services as operations_services
 from apps.operations.models import Operation
 from apps.operations.services import operation_run
-from apps.storage import tasks
 from apps.storage.models import Secret
 from apps.storage.services import secrets as services
 from apps.storage.virt import secrets as secret_virt
@@ -116,15 +116,11 @@ def sent(monkeypatch):
     """What operation_queue hands Celery, recorded instead of sent (test_the_broker_message… sends)."""
     calls = []
 
-    def recorder(task):
-        def apply_async(*args, **kwargs):
-            calls.append({"task": task.name, "args": args, "kwargs": kwargs})
-            return SimpleNamespace(id=f"recorded-{len(calls)}")
+    def send_task(name, *args, **kwargs):
+        calls.append({"task": name, "args": args, "kwargs": kwargs})
+        return SimpleNamespace(id=f"recorded-{len(calls)}")
 
-        return apply_async
-
-    for task in (tasks.secret_define_task, tasks.secret_set_value_task, tasks.secret_delete_task):
-        monkeypatch.setattr(task, "apply_async", recorder(task))
+    monkeypatch.setattr(operations_services.current_app, "send_task", send_task)
     return calls
 
 
@@ -133,10 +129,10 @@ def queue_and_run(sent, django_capture_on_commit_callbacks):
     """Queue through a service (commit callbacks run: the value goes to Redis, the task is
     recorded), then run the worker half in this process."""
 
-    def go(service, execute, **kwargs):
+    def go(service, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             op = service(**kwargs)
-        return operation_run(op.pk, execute)
+        return operation_run(op.pk)
 
     return go
 
@@ -210,7 +206,6 @@ def test_define_set_value_and_delete_through_the_services(qemu_host, qemu_conn, 
     usage_id = f"{TAG}-iqn"
     op = queue_and_run(
         services.secret_define,
-        services.secret_define_execute,
         actor=operator,
         host=qemu_host,
         usage_type="iscsi",
@@ -226,14 +221,14 @@ def test_define_set_value_and_delete_through_the_services(qemu_host, qemu_conn, 
     assert _audit(op) == [("secret.define", "requested", params), ("secret.define", "succeeded", params)]
 
     op = queue_and_run(
-        services.secret_set_value, services.secret_set_value_execute, actor=operator, secret=secret, value=PASSPHRASE
+        services.secret_set_value, actor=operator, secret=secret, value=PASSPHRASE
     )
     assert op.status == "succeeded", op.error
     secret.refresh_from_db()
     assert secret.has_value is True
     assert [a[2] for a in _audit(op)] == [{"value": "set", "value_key": "***"}] * 2
 
-    op = queue_and_run(services.secret_delete, services.secret_delete_execute, actor=operator, secret=secret)
+    op = queue_and_run(services.secret_delete, actor=operator, secret=secret)
     assert op.status == "succeeded", op.error
     secret.refresh_from_db()
     assert secret.present is False
@@ -251,21 +246,21 @@ def test_the_value_is_never_stored_logged_sent_or_shown(
                 actor=operator, host=qemu_host, usage_type="ceph", usage_id=f"{TAG}-client", value=CEPH_KEY
             )
         assert len(_pending_values()) == 1, "the value waits in Redis, under a one-time key"
-        op = operation_run(op.pk, services.secret_define_execute)
+        op = operation_run(op.pk)
         assert op.status == "succeeded", op.error
         secret = Secret.objects.get(pk=int(op.target_id))
         assert secret.has_value is True
         with django_capture_on_commit_callbacks(execute=True):
             op2 = services.secret_set_value(actor=operator, secret=secret, value=CEPH_KEY)
-        assert operation_run(op2.pk, services.secret_set_value_execute).status == "succeeded"
+        assert operation_run(op2.pk).status == "succeeded"
 
     assert _pending_values() == [], "the worker took the value with GETDEL"
     assert_absent(CEPH_KEY, _table_text(AuditEvent), "the audit log")
     assert_absent(CEPH_KEY, _table_text(Operation), "the operations table")
     assert_absent(CEPH_KEY, " ".join(q["sql"] for q in queries.captured_queries), "an SQL statement")
     assert [(c["task"], c["args"], c["kwargs"]) for c in sent] == [
-        ("storage.secret_define", (), {"args": [op.pk], "queue": qemu_host.queue}),
-        ("storage.secret_set_value", (), {"args": [op2.pk], "queue": qemu_host.queue}),
+        ("operations.run", (), {"args": [op.pk], "queue": qemu_host.queue}),
+        ("operations.run", (), {"args": [op2.pk], "queue": qemu_host.queue}),
     ], "the Celery message carries the operation id only"
     assert_absent(CEPH_KEY, caplog.text, "the logs")
     assert AuditEvent.objects.filter(operation_id=op2.pk, outcome="succeeded").get().params == {
@@ -322,7 +317,7 @@ def test_a_value_nobody_picked_up_in_time_fails_the_operation(
             actor=operator, host=offline_host, usage_type="iscsi", usage_id=f"{TAG}-late", value=PASSPHRASE
         )
     _redis().delete(*_pending_values())  # as if VALUE_TTL had passed
-    op = operation_run(op.pk, services.secret_define_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "not picked up" in op.error
     assert not Secret.objects.exists(), "nothing was defined"
 
@@ -388,7 +383,6 @@ def test_libvirt_refuses_a_duplicate_the_inventory_did_not_know(qemu_host, qemu_
     first = secret_virt.define(qemu_conn, SecretSpec("ceph", usage_id).to_xml())  # defined behind our back
     op = queue_and_run(
         services.secret_define,
-        services.secret_define_execute,
         actor=operator,
         host=qemu_host,
         usage_type="ceph",

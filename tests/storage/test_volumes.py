@@ -71,9 +71,7 @@ def pool(demo_host, test_driver):
 
 def _run(op):
     """The worker's side, in this process (the real worker is exercised in test_volumes_transfer)."""
-    from apps.storage.tasks import volume_task  # noqa: F401  (the task module imports cleanly)
-
-    return operation_run(op.pk, services.volume_execute)
+    return operation_run(op.pk)
 
 
 def _libvirt_names(conn, pool):
@@ -304,7 +302,7 @@ def test_what_the_driver_cannot_do_fails_with_libvirts_words(pool, operator, tes
 def test_an_upload_the_driver_refuses_leaves_no_volume(pool, operator, test_driver):
     name = unique("tv")
     op = transfer.volume_upload(actor=operator, pool=pool, name=name, size=MiB)
-    op = operation_run(op.pk, transfer.volume_upload_execute)
+    op = operation_run(op.pk)
     assert op.status == "failed" and "not supported" in op.error
     assert name not in _libvirt_names(test_driver, pool)
     assert not StorageVolume.objects.filter(pool=pool, name=name).exists()
@@ -340,7 +338,7 @@ def test_a_queued_transfer_cancels_at_once(pool, operator, admin):
     op = transfer.volume_upload(actor=operator, pool=pool, name=unique("tv"), size=10)
     op = transfer.transfer_cancel(actor=admin, op=op)
     assert op.status == "cancelled" and "alice-admin" in op.error
-    assert operation_run(op.pk, transfer.volume_upload_execute).status == "cancelled"  # the task does nothing
+    assert operation_run(op.pk).status == "cancelled"  # the task does nothing
 
 
 def test_chunks_are_checked_before_they_reach_redis(pool, operator, admin):
@@ -381,10 +379,11 @@ def test_long_transfers_are_not_reaped_as_stale(pool, operator):
     assert Operation.objects.get(pk=plain.pk).status == "failed"
 
 
-def test_transfer_tasks_carry_the_limit_the_reaper_honours():
-    from apps.storage.tasks import volume_download_task, volume_upload_task
+def test_transfer_runners_carry_the_limit_the_reaper_honours():
+    from apps.operations import runners
 
-    assert volume_upload_task.soft_time_limit == transfer.TIME_LIMIT == volume_download_task.soft_time_limit
+    assert runners.get("volume.upload").soft_time_limit == transfer.TIME_LIMIT
+    assert runners.get("volume.download").soft_time_limit == transfer.TIME_LIMIT
 
 
 def test_progress_and_cancel_requests_for_running_work(pool, operator, admin):

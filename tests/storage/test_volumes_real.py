@@ -96,8 +96,7 @@ def qemu_img_info(path):
 
 def create(operator, pool, name, **kwargs):
     op = operation_run(
-        services.volume_create(actor=operator, pool=pool, name=name, **kwargs).pk, services.volume_execute
-    )
+        services.volume_create(actor=operator, pool=pool, name=name, **kwargs).pk)
     assert op.status == "succeeded", op.error
     return StorageVolume.objects.get(pool=pool, name=name)
 
@@ -131,8 +130,7 @@ def test_an_overlay_shows_its_backing_file(pool, operator, client):
 def test_resize_grows_and_shrinks_only_when_asked(pool, operator):
     vol = create(operator, pool, "grow.qcow2", capacity="64", unit="MiB", format="qcow2")
     op = operation_run(
-        services.volume_resize(actor=operator, volume=vol, capacity="128", unit="MiB").pk, services.volume_execute
-    )
+        services.volume_resize(actor=operator, volume=vol, capacity="128", unit="MiB").pk)
     assert op.status == "succeeded", op.error
     assert qemu_img_info(vol.path)["virtual-size"] == 128 * MiB
     vol.refresh_from_db()
@@ -140,7 +138,7 @@ def test_resize_grows_and_shrinks_only_when_asked(pool, operator):
     with pytest.raises(services.VolumeError, match="allow shrinking"):
         services.volume_resize(actor=operator, volume=vol, capacity="32", unit="MiB")
     op = services.volume_resize(actor=operator, volume=vol, capacity="32", unit="MiB", shrink=True)
-    assert operation_run(op.pk, services.volume_execute).status == "succeeded"
+    assert operation_run(op.pk).status == "succeeded"
     assert qemu_img_info(vol.path)["virtual-size"] == 32 * MiB
 
 
@@ -148,8 +146,7 @@ def test_clone_is_an_independent_copy(pool, operator):
     vol = create(operator, pool, "source.raw", capacity="8", unit="MiB", format="raw")
     Path(vol.path).write_bytes(b"kvmweb" * 1000)
     op = operation_run(
-        services.volume_clone(actor=operator, volume=vol, new_name="copy.raw").pk, services.volume_execute
-    )
+        services.volume_clone(actor=operator, volume=vol, new_name="copy.raw").pk)
     assert op.status == "succeeded", op.error
     copy = StorageVolume.objects.get(pool=pool, name="copy.raw")
     assert copy.path != vol.path and Path(copy.path).read_bytes()[:6000] == b"kvmweb" * 1000
@@ -159,10 +156,10 @@ def test_wipe_zeroes_and_delete_removes(pool, operator):
     vol = create(operator, pool, "secret.raw", capacity="4", unit="MiB", format="raw", preallocate=True)
     with open(vol.path, "r+b") as f:
         f.write(b"\xff" * 4096)
-    op = operation_run(services.volume_wipe(actor=operator, volume=vol).pk, services.volume_execute)
+    op = operation_run(services.volume_wipe(actor=operator, volume=vol).pk)
     assert op.status == "succeeded", op.error
     assert Path(vol.path).read_bytes()[:4096] == b"\0" * 4096
-    op = operation_run(services.volume_delete(actor=operator, volume=vol).pk, services.volume_execute)
+    op = operation_run(services.volume_delete(actor=operator, volume=vol).pk)
     assert op.status == "succeeded", op.error
     assert not Path(vol.path).exists() and not StorageVolume.objects.filter(pk=vol.pk).exists()
 

@@ -1,17 +1,15 @@
-"""Every change to a VM goes through here: views, commands and tasks call these services, nothing
+"""Every change to a VM goes through here: views, commands and runners call these services, nothing
 else writes VMs or calls the compute adapters for a change. One module per area."""
 
-from .disks import vm_disk_attach, vm_disk_detach, vm_disk_execute
+from .disks import vm_disk_attach, vm_disk_detach
 from .inventory import vm_inventory_apply, vm_inventory_sync
-from .power import POWER_ACTIONS, vm_power, vm_power_execute
+from .power import POWER_ACTIONS, vm_power
 
 __all__ = [
     "POWER_ACTIONS",
     "vm_disk_attach",
     "vm_disk_detach",
-    "vm_disk_execute",
     "vm_inventory_apply",
     "vm_inventory_sync",
     "vm_power",
-    "vm_power_execute",
 ]

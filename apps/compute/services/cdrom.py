@@ -5,11 +5,8 @@ from django.core.exceptions import PermissionDenied
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.compute.virt import disks
-from apps.compute.virt.xml import Disk
-from apps.hosts.virt import connection
 
-from .disks import DiskError, _queue, check_flags, check_target, devices_changed, next_free_target, worker_vm
+from .disks import DiskError, _queue, check_flags, check_target
 
 registry.register("vm.cdrom_insert", "inserted an ISO into VM")
 registry.register("vm.cdrom_eject", "ejected the CD-ROM of VM")
@@ -27,30 +24,24 @@ def _check_iso(actor, vm, volume):
 
 
 def vm_cdrom_insert(*, actor, vm, target, volume, live=True, config=False):
-    from apps.compute.tasks.devices import vm_cdrom_task
-
     authorize(actor, "vm.edit", vm)
     check_flags(live, config)
     check_target(target)
     _check_iso(actor, vm, volume)
     params = {"target": target, "path": volume.path, "iso": volume.name, "live": live, "config": config}
-    return _queue(actor, vm, "vm.cdrom_insert", params, vm_cdrom_task)
+    return _queue(actor, vm, "vm.cdrom_insert", params)
 
 
 def vm_cdrom_eject(*, actor, vm, target, live=True, config=False):
-    from apps.compute.tasks.devices import vm_cdrom_task
-
     authorize(actor, "vm.edit", vm)
     check_flags(live, config)
     check_target(target)
-    return _queue(actor, vm, "vm.cdrom_eject", {"target": target, "live": live, "config": config}, vm_cdrom_task)
+    return _queue(actor, vm, "vm.cdrom_eject", {"target": target, "live": live, "config": config})
 
 
 def vm_cdrom_add(*, actor, vm, bus="sata", volume=None):
     """A new CD-ROM drive in the saved configuration, empty or with an ISO; the VM sees it from
     its next start."""
-    from apps.compute.tasks.devices import vm_cdrom_task
-
     authorize(actor, "vm.edit", vm)
     if bus not in CDROM_BUSES:
         raise DiskError(f"Unknown CD-ROM bus {bus!r}: use one of {', '.join(CDROM_BUSES)}.")
@@ -58,24 +49,6 @@ def vm_cdrom_add(*, actor, vm, bus="sata", volume=None):
     if volume is not None:
         _check_iso(actor, vm, volume)
         params.update(path=volume.path, iso=volume.name)
-    return _queue(actor, vm, "vm.cdrom_add", params, vm_cdrom_task)
+    return _queue(actor, vm, "vm.cdrom_add", params)
 
 
-def vm_cdrom_execute(op):
-    vm = worker_vm(op)
-    p = op.params
-    with connection.connected(vm.host.uri) as conn:
-        if op.kind == "vm.cdrom_add":
-            target = next_free_target(conn, str(vm.uuid), p["bus"])
-            drive = Disk(source=p["path"], target=target, bus=p["bus"], format="raw", device="cdrom")
-            disks.attach(conn, str(vm.uuid), drive, live=False, config=True)
-            what = f" with {p['iso']}" if p["iso"] else ""
-            message = f"CD-ROM drive {target}{what} added to {vm.name}; the VM sees it from its next start"
-        elif op.kind == "vm.cdrom_insert":
-            disks.change_media(conn, str(vm.uuid), p["target"], p["path"], live=p["live"], config=p["config"])
-            message = f"{p['iso']} inserted into {p['target']} of {vm.name}"
-        else:
-            disks.change_media(conn, str(vm.uuid), p["target"], None, live=p["live"], config=p["config"])
-            message = f"{p['target']} of {vm.name} ejected"
-    devices_changed(vm)
-    return message

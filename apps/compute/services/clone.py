@@ -130,8 +130,6 @@ def _target_pool(actor, vm, disk, pools):
 def vm_clone(*, actor, vm, name, team=None, pools=None):
     """Queue a clone of `vm` named `name`. `pools` maps a disk target (vda) to the StoragePool its
     copy goes to (default: the pool it is in); `team` defaults to the source's team."""
-    from apps.compute.tasks.lifecycle import vm_clone_task
-
     authorize(actor, "vm.create", vm)
     validate_vm_name(name)
     _check_source(vm)
@@ -194,12 +192,10 @@ def vm_clone(*, actor, vm, name, team=None, pools=None):
         "shared": [d.spec.path for d in plan.shared if d.spec.path],
         "nvram": nvram,
         "disk_bytes": capacity,
-        "time_limit": CLONE_TIME_LIMIT,
     }
     with transaction.atomic():
         return operation_queue(
-            actor=actor, kind="vm.clone", target=vm, params=params, task=vm_clone_task, queue=vm.host.queue
-        )
+            actor=actor, kind="vm.clone", target=vm, params=params)
 
 
 def pools_for_copies(actor, vm):

@@ -290,8 +290,6 @@ class NewVM:
 def vm_create(*, actor, host, params):
     """Queue a vm.create with the params create_plan returned (checked again here: a plan may be
     stale by the time the user clicks)."""
-    from apps.compute.tasks.create import vm_create_task
-
     authorize(actor, "vm.create", host)
     check_unique(host, params["name"])
     with transaction.atomic():
@@ -300,15 +298,11 @@ def vm_create(*, actor, host, params):
             kind="vm.create",
             target=NewVM(host, params["name"]),
             params=params,
-            task=vm_create_task,
-            queue=host.queue,
         )
 
 
 def vm_define_xml(*, actor, host, xml, name, vcpus, memory_mib, team=None):
     """Queue a vm.define of checked XML (forms/define_xml.py parses it)."""
-    from apps.compute.tasks.create import vm_define_task
-
     authorize(actor, "vm.create", host)
     check_name(name)
     check_unique(host, name)
@@ -324,6 +318,4 @@ def vm_define_xml(*, actor, host, xml, name, vcpus, memory_mib, team=None):
             kind="vm.define",
             target=NewVM(host, name),
             params=params,
-            task=vm_define_task,
-            queue=host.queue,
         )

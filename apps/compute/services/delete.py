@@ -12,17 +12,12 @@ from django.db import transaction
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.compute.models import VirtualMachine
-from apps.compute.virt import domains, lifecycle
-from apps.core.errors import VirtError
+from apps.compute.virt import lifecycle
 from apps.hosts.virt import connection
-from apps.operations.services import OperationError, operation_progress, operation_queue
-from apps.storage.models import StoragePool, StorageVolume
-from apps.storage.services.volumes import refresh_quietly
-from apps.storage.virt import volumes as volume_virt
+from apps.operations.services import operation_queue
+from apps.storage.models import StorageVolume
 
 from .clone import volume_for
-from .inventory import vm_inventory_apply
 
 registry.register("vm.delete", "deleted VM")
 
@@ -62,8 +57,6 @@ def delete_plan(conn, vm) -> DeletePlan:
 def vm_delete(*, actor, vm, confirm, volumes=False, snapshots=False, nvram=False):
     """Queue the deletion. `confirm` must be the VM's name, typed. With volumes=True every
     writable disk in a known pool is deleted, which needs storage.manage on each of those pools."""
-    from apps.compute.tasks.lifecycle import vm_delete_task
-
     authorize(actor, "vm.delete", vm)
     if not vm.present:
         raise DeleteError(f"{vm.name} is already gone from {vm.host.name}.")
@@ -90,41 +83,6 @@ def vm_delete(*, actor, vm, confirm, volumes=False, snapshots=False, nvram=False
     }
     with transaction.atomic():
         return operation_queue(
-            actor=actor, kind="vm.delete", target=vm, params=params, task=vm_delete_task, queue=vm.host.queue
-        )
+            actor=actor, kind="vm.delete", target=vm, params=params)
 
 
-def vm_delete_execute(op):
-    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
-    p = op.params
-    pools = {pool.pk: pool for pool in StoragePool.objects.filter(pk__in={v["pool_id"] for v in p["volumes"]})}
-    if op.actor is not None:
-        authorize(op.actor, "vm.delete", vm)
-        for pool in pools.values():
-            authorize(op.actor, "storage.manage", pool)
-    elif op.actor_name:
-        raise OperationError("The user who asked for this no longer exists.")
-    uuid = str(vm.uuid)
-    notes, failed = [], []
-    with connection.connected(vm.host.uri) as conn:
-        if domains.domain_info(conn, uuid) is None:
-            raise OperationError(f"{vm.name} no longer exists on {vm.host.name}.")
-        if lifecycle.force_off(conn, uuid):
-            notes.append("forced off")
-        operation_progress(op, 30, f"undefining {vm.name}")
-        lifecycle.undefine(conn, uuid, snapshots_metadata=p["snapshots"], nvram=p["nvram"])
-        vm_inventory_apply(host=vm.host, uuid=uuid, info=domains.domain_info(conn, uuid))
-        for i, v in enumerate(p["volumes"]):
-            operation_progress(op, 40 + 50 * i / len(p["volumes"]), f"deleting {v['path']}")
-            try:
-                volume_virt.delete(conn, str(pools[v["pool_id"]].uuid), v["name"])
-            except VirtError as exc:
-                failed.append(f"{v['path']}: {exc}")
-        for pool in pools.values():
-            refresh_quietly(conn, pool)
-    if p["volumes"]:
-        notes.append(f"{len(p['volumes']) - len(failed)} volume(s) deleted")
-    if failed:
-        # The VM itself is gone; say plainly which of its volumes are still there and why.
-        raise OperationError(f"{vm.name} deleted, but not every volume: {'; '.join(failed)}")
-    return f"{vm.name} deleted" + (f" ({', '.join(notes)})" if notes else "")

@@ -8,30 +8,22 @@ may have changed while the operation waited.
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.compute.models import VirtualMachine
 from apps.compute.quotas import GIB, quota_check
 from apps.compute.virt import disks
-from apps.compute.virt.xml import Disk
-from apps.core import realtime
 from apps.core.errors import VirtError
 from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.services import operation_queue
-from apps.storage.models import StoragePool, StorageVolume
-from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.services.volumes import (
     VolumeError,
     check_new_name,
     check_pool,
     check_space,
-    create_on_pool,
     parse_size,
 )
-from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import FORMATS
 
 registry.register("vm.disk_attach", "attached a disk to VM")
@@ -57,16 +49,14 @@ def check_target(target):
     return target
 
 
-def _queue(actor, vm, kind, params, task):
+def _queue(actor, vm, kind, params):
     with transaction.atomic():
-        return operation_queue(actor=actor, kind=kind, target=vm, params=params, task=task, queue=vm.host.queue)
+        return operation_queue(actor=actor, kind=kind, target=vm, params=params)
 
 
 def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
     """Attach an existing volume (`virsh attach-disk … --live --config`). The user needs vm.edit
     on the VM and storage.view on the volume's pool: a disk from a pool they may not use is refused."""
-    from apps.compute.tasks.core import vm_disk_task
-
     check_flags(live, config)
     authorize(actor, "vm.edit", vm)
     authorize(actor, "storage.view", volume.pool)
@@ -83,17 +73,15 @@ def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
         "config": config,
         "volume": f"{volume.pool.name}/{volume.name}",
     }
-    return _queue(actor, vm, "vm.disk_attach", params, vm_disk_task)
+    return _queue(actor, vm, "vm.disk_attach", params)
 
 
 def vm_disk_detach(*, actor, vm, target, live=True, config=True):
-    from apps.compute.tasks.core import vm_disk_task
-
     check_flags(live, config)
     authorize(actor, "vm.edit", vm)
     check_target(target)
     params = {"op": "detach", "target": target, "live": live, "config": config}
-    return _queue(actor, vm, "vm.disk_detach", params, vm_disk_task)
+    return _queue(actor, vm, "vm.disk_detach", params)
 
 
 def vm_disk_new(
@@ -102,8 +90,6 @@ def vm_disk_new(
     """Create a volume on a pool and attach it, in one operation (`virt-install --disk size=`
     for a VM that already exists). Needs vm.edit on the VM and storage.manage on the pool; the
     new size counts against the VM's team disk quota."""
-    from apps.compute.tasks.devices import vm_disk_change_task
-
     authorize(actor, "vm.edit", vm)
     authorize(actor, "storage.manage", pool)
     check_flags(live, config)
@@ -128,14 +114,12 @@ def vm_disk_new(
         "live": bool(live),
         "config": bool(config),
     }
-    return _queue(actor, vm, "vm.disk_new", params, vm_disk_change_task)
+    return _queue(actor, vm, "vm.disk_new", params)
 
 
 def vm_disk_resize(*, actor, vm, target, capacity, unit="GiB"):
     """Grow a disk of a running VM (`virsh blockresize`). Shrinking is refused: the guest's file
     systems still use the end of the disk. A shut-off VM's disks are resized as volumes."""
-    from apps.compute.tasks.devices import vm_disk_change_task
-
     authorize(actor, "vm.edit", vm)
     check_target(target)
     if vm.state not in ("running", "paused"):
@@ -159,90 +143,9 @@ def vm_disk_resize(*, actor, vm, target, capacity, unit="GiB"):
         raise DiskError(f"{target} is {human(current)} now; a disk can only grow, give more than that.")
     quota_check(vm.team, disk_gib=(size - (current or 0)) / GIB)
     params = {"target": target, "capacity": size}
-    return _queue(actor, vm, "vm.disk_resize", params, vm_disk_change_task)
+    return _queue(actor, vm, "vm.disk_resize", params)
 
 
 # -- the worker side -------------------------------------------------------------------------
 
 
-def worker_vm(op, permission="vm.edit"):
-    """The operation's VM, with the actor's right checked again (it may have been revoked)."""
-    vm = VirtualMachine.objects.select_related("host", "team").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, permission, vm)
-    return vm
-
-
-def devices_changed(vm):
-    """The open VM page re-reads its tab."""
-    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="devices")
-
-
-def next_free_target(conn, uuid, bus):
-    existing = {d.target for d in disks.list_disks(conn, uuid)}
-    existing |= {d.target for d in disks.list_disks(conn, uuid, inactive=True)}
-    return disks.next_target(existing, bus)
-
-
-def vm_disk_execute(op):
-    vm = worker_vm(op)
-    p = op.params
-    with connection.connected(vm.host.uri) as conn:
-        if p["op"] == "attach":
-            target = next_free_target(conn, str(vm.uuid), p["bus"])
-            disk = Disk(source=p["path"], target=target, bus=p["bus"], format=p["format"])
-            disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
-            message = f"{p['volume']} attached to {vm.name} as {target}"
-        else:
-            disks.detach(conn, str(vm.uuid), p["target"], live=p["live"], config=p["config"])
-            message = f"{p['target']} detached from {vm.name}"
-            if p["live"] and p["target"] in {d.target for d in disks.list_disks(conn, str(vm.uuid))}:
-                # QEMU unplugs a disk only when the guest lets it go (ACPI hot-unplug).
-                message += "; the running guest has not released it yet, it goes when the guest does"
-    devices_changed(vm)
-    return message
-
-
-def _new(op, vm, conn):
-    p = op.params
-    pool = StoragePool.objects.select_related("host").get(pk=p["pool_id"])
-    if op.actor is not None:
-        authorize(op.actor, "storage.manage", pool)
-    info = create_on_pool(
-        conn, pool, name=p["name"], capacity=p["capacity"], format=p["format"], preallocate=p["preallocate"]
-    )
-    try:
-        target = next_free_target(conn, str(vm.uuid), p["bus"])
-        disk = Disk(source=info.path, target=target, bus=p["bus"], format=p["format"])
-        disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
-    except BaseException:
-        # One operation, one outcome: a volume nobody asked for on its own is not left behind.
-        volume_virt.delete_quietly(conn, str(pool.uuid), p["name"])
-        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
-        raise
-    pool_refresh_inventory(conn, pool.host, str(pool.uuid))
-    VirtualMachine.objects.filter(pk=vm.pk).update(disk_bytes=F("disk_bytes") + p["capacity"])
-    kind = "preallocated" if p["preallocate"] else "sparse"
-    return (
-        f"created {kind} {p['format']} volume {pool.name}/{p['name']} ({human(p['capacity'])}) "
-        f"and attached it to {vm.name} as {target}"
-    )
-
-
-def _resize(op, vm, conn):
-    p = op.params
-    source = next((d.source for d in disks.list_disks(conn, str(vm.uuid)) if d.target == p["target"]), "")
-    before = disks.resize(conn, str(vm.uuid), p["target"], p["capacity"])
-    VirtualMachine.objects.filter(pk=vm.pk).update(disk_bytes=F("disk_bytes") + (p["capacity"] - before))
-    volume = StorageVolume.objects.select_related("pool").filter(pool__host=vm.host, path=source).first()
-    if volume is not None:  # the pool's page shows the new size and free space
-        pool_refresh_inventory(conn, vm.host, str(volume.pool.uuid))
-    return f"{p['target']} of {vm.name} grew from {human(before)} to {human(p['capacity'])}"
-
-
-def vm_disk_change_execute(op):
-    vm = worker_vm(op)
-    with connection.connected(vm.host.uri) as conn:
-        message = {"vm.disk_new": _new, "vm.disk_resize": _resize}[op.kind](op, vm, conn)
-    devices_changed(vm)
-    return message

@@ -5,13 +5,11 @@ from django.db import transaction
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.compute.virt import nics
 from apps.compute.virt.xml import Interface
 from apps.compute.virt.xml.devices import NicError, normalize_mac
-from apps.hosts.virt import connection
 from apps.operations.services import operation_queue
 
-from .disks import check_flags, devices_changed, worker_vm
+from .disks import check_flags
 
 registry.register("vm.nic_add", "added a NIC to VM")
 registry.register("vm.nic_remove", "removed a NIC from VM")
@@ -19,10 +17,8 @@ registry.register("vm.nic_link", "set the link of a NIC of VM")
 
 
 def _queue(actor, vm, kind, params):
-    from apps.compute.tasks.devices import vm_nic_task
-
     with transaction.atomic():
-        return operation_queue(actor=actor, kind=kind, target=vm, params=params, task=vm_nic_task, queue=vm.host.queue)
+        return operation_queue(actor=actor, kind=kind, target=vm, params=params)
 
 
 def _check_mac(mac):
@@ -67,23 +63,3 @@ def vm_nic_link(*, actor, vm, mac, state, live=True, config=True):
     return _queue(actor, vm, "vm.nic_link", params)
 
 
-def vm_nic_execute(op):
-    vm = worker_vm(op)
-    p = op.params
-    uuid = str(vm.uuid)
-    with connection.connected(vm.host.uri) as conn:
-        if op.kind == "vm.nic_add":
-            iface = Interface(kind=p["kind"], source=p["source"], model=p["model"], mac=p["mac"], mode=p["mode"])
-            mac = nics.attach(conn, uuid, iface.validate(), live=p["live"], config=p["config"])
-            message = f"{p['model']} NIC {mac} on {p['kind']} {p['source']} added to {vm.name}"
-        elif op.kind == "vm.nic_remove":
-            nics.detach(conn, uuid, p["mac"], live=p["live"], config=p["config"])
-            message = f"NIC {p['mac']} removed from {vm.name}"
-            if p["live"] and p["mac"] in {n.mac for n in nics.list_nics(conn, uuid)}:
-                # QEMU unplugs a PCI NIC only when the guest lets it go (ACPI hot-unplug).
-                message += "; the running guest has not released it yet, it goes when the guest does"
-        else:
-            nics.set_link(conn, uuid, p["mac"], p["state"], live=p["live"], config=p["config"])
-            message = f"link of NIC {p['mac']} of {vm.name} is {p['state']}"
-    devices_changed(vm)
-    return message

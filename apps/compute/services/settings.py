@@ -11,12 +11,8 @@ from django.db import transaction
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.compute.models import VirtualMachine
 from apps.compute.quotas import quota_check
-from apps.compute.services.inventory import vm_inventory_apply
-from apps.compute.virt import domains, xmledit
 from apps.compute.virt import settings as virt
-from apps.core import realtime
 from apps.hosts.virt import connection
 from apps.operations.services import operation_queue
 
@@ -112,8 +108,6 @@ def vm_settings_change(  # noqa: PLR0913 - one form, one operation
     current=None,
 ):
     """Queue the changes the form asks for; nothing is queued when nothing changes."""
-    from apps.compute.tasks.state import vm_settings_task
-
     authorize(actor, "vm.edit", vm)
     vcpus, max_vcpus = _int(vcpus, "vcpus", "vCPUs"), _int(max_vcpus, "max_vcpus", "Maximum vCPUs")
     memory_mib = _int(memory_mib, "memory_mib", "Memory")
@@ -160,50 +154,6 @@ def vm_settings_change(  # noqa: PLR0913 - one form, one operation
             kind="vm.settings",
             target=vm,
             params={"changes": changes},
-            task=vm_settings_task,
-            queue=vm.host.queue,
         )
 
 
-def vm_settings_execute(op):
-    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, "vm.edit", vm)
-    changes = {k: v["after"] for k, v in op.params["changes"].items()}
-    uuid, done, row = str(vm.uuid), [], {}
-    with connection.connected(vm.host.uri) as conn:
-        current = virt.read(conn, uuid)  # again: the VM may have started or stopped since the form
-        if {"vcpus", "max_vcpus", "vcpus_saved"} & changes.keys():
-            wanted = changes.get("vcpus", changes.get("vcpus_saved", current.live_vcpus or current.vcpus))
-            maximum = changes.get("max_vcpus", current.max_vcpus)
-            done.append(virt.set_vcpus(conn, uuid, vcpus=wanted, max_vcpus=maximum, current=current))
-        if {"memory_mib", "max_memory_mib", "memory_saved_mib"} & changes.keys():
-            live_now = (current.live_memory_kib if current.running else current.memory_kib) // 1024
-            wanted = changes.get("memory_mib", changes.get("memory_saved_mib", live_now))
-            maximum = changes.get("max_memory_mib", current.max_memory_kib // 1024)
-            current = virt.read(conn, uuid)  # after the vCPU change, for the memory's own "before"
-            done.append(
-                virt.set_memory(conn, uuid, memory_kib=wanted * 1024, max_memory_kib=maximum * 1024, current=current)
-            )
-        if "boot" in changes or "bootmenu" in changes:
-            boot = changes.get("boot", current.boot)
-            menu = changes.get("bootmenu", current.bootmenu)
-            xml = virt.boot_xml(xmledit.secure_inactive(conn, uuid), boot=boot, bootmenu=menu)
-            xmledit.redefine(conn, uuid, xml)
-            note = " (per-device boot order replaced)" if current.device_boot_order else ""
-            done.append(f"boot order {', '.join(boot)}, boot menu {'on' if menu else 'off'} from the next boot{note}")
-        if "autostart" in changes:
-            virt.set_autostart(conn, uuid, changes["autostart"])
-            row["autostart"] = changes["autostart"]
-            done.append(f"autostart {'on' if changes['autostart'] else 'off'}")
-        if "title" in changes or "description" in changes:
-            virt.set_metadata(
-                conn, uuid, title=changes.get("title"), description=changes.get("description"), running=current.running
-            )
-            row |= {k: changes[k] for k in ("title", "description") if k in changes}
-            done.append(" and ".join(k for k in ("title", "description") if k in changes) + " set")
-        vm_inventory_apply(host=vm.host, uuid=uuid, info=domains.domain_info(conn, uuid))
-    if row:  # fields the inventory mirror does not follow
-        VirtualMachine.objects.filter(pk=vm.pk).update(**row)
-    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="settings")
-    return f"{vm.name}: " + "; ".join(d for d in done if d)

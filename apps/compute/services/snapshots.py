@@ -6,11 +6,6 @@ from django.db import transaction
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.compute.models import VirtualMachine
-from apps.compute.services.inventory import vm_inventory_apply
-from apps.compute.virt import domains, snapshots
-from apps.core import realtime
-from apps.hosts.virt import connection
 from apps.operations.services import operation_queue
 
 registry.register("vm.snapshot_create", "took a snapshot of VM")
@@ -42,12 +37,9 @@ def validate_name(name):
 
 
 def _queue(actor, vm, kind, params):
-    from apps.compute.tasks.state import vm_snapshot_task
-
     with transaction.atomic():
         return operation_queue(
-            actor=actor, kind=kind, target=vm, params=params, task=vm_snapshot_task, queue=vm.host.queue
-        )
+            actor=actor, kind=kind, target=vm, params=params)
 
 
 def vm_snapshot_create(*, actor, vm, name, description="", external=False, existing=None):
@@ -76,23 +68,3 @@ def vm_snapshot_delete(*, actor, vm, name):
     return _queue(actor, vm, "vm.snapshot_delete", {"op": "delete", "name": name})
 
 
-def vm_snapshot_execute(op):
-    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, "vm.snapshot", vm)
-    p, uuid = op.params, str(vm.uuid)
-    with connection.connected(vm.host.uri) as conn:
-        if p["op"] == "create":
-            info = snapshots.create(conn, uuid, name=p["name"], description=p["description"], external=p["external"])
-            kind = "external disk-only" if info.external else "internal"
-            memory = " with the guest's memory" if info.memory else ""
-            message = f"{kind} snapshot {info.name} of {vm.name} taken{memory}"
-        elif p["op"] == "revert":
-            snapshots.revert(conn, uuid, p["name"])
-            message = f"{vm.name} reverted to snapshot {p['name']}"
-        else:
-            snapshots.delete(conn, uuid, p["name"])
-            message = f"snapshot {p['name']} of {vm.name} deleted"
-        vm_inventory_apply(host=vm.host, uuid=uuid, info=domains.domain_info(conn, uuid))
-    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="snapshots")
-    return message

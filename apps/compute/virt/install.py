@@ -8,16 +8,12 @@ libvirt connection, so a remote host gets them without the worker touching its f
 """
 
 import configparser
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
 from apps.core.errors import VirtError
-from apps.storage.virt import streams
-from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import Volume
 
 TIMEOUT = 30  # seconds for each HTTP request
 MAX_IMAGE_BYTES = 1 << 30  # a kernel or initrd larger than 1 GiB is not one
@@ -121,18 +117,3 @@ def fetch(url, out, *, progress=None):
         raise VirtError(f"{url} is empty.")
     out.flush()
     return done
-
-
-def upload_image(conn, pool_uuid, name, url, *, progress=None):
-    """Fetch one image and store it as a raw volume `name` in the pool; returns the volume's path.
-    A failed transfer leaves no volume behind."""
-    with tempfile.TemporaryFile() as tmp:
-        size = fetch(url, tmp, progress=progress)
-        info = volume_virt.create(conn, pool_uuid, Volume(name=name, capacity=size, format="raw").to_xml())
-        tmp.seek(0)
-        try:
-            streams.upload(conn, pool_uuid, name, size, iter(lambda: tmp.read(CHUNK), b""))
-        except BaseException:
-            volume_virt.delete_quietly(conn, pool_uuid, name)
-            raise
-    return info.path

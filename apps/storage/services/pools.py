@@ -6,8 +6,7 @@ from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import record
 from apps.authz.rights import authorize
-from apps.hosts.virt import connection
-from apps.operations.services import OperationError, operation_queue
+from apps.operations.services import operation_queue
 from apps.storage.models import StoragePool
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
@@ -59,8 +58,6 @@ def pool_create(*, actor, host, name, xml, build=False, start=True, autostart=Tr
 
     If any step fails the definition is removed again, so nothing is left half-defined.
     """
-    from apps.storage.tasks import pool_create_task
-
     authorize(actor, "storage.manage", host)
     params = {"name": name, "build": build, "start": start, "autostart": autostart, "xml": xml}
     with transaction.atomic():
@@ -69,39 +66,10 @@ def pool_create(*, actor, host, name, xml, build=False, start=True, autostart=Tr
             kind="pool.create",
             target=_NewPool(host, name),
             params=params,
-            task=pool_create_task,
-            queue=host.queue,
         )
 
 
-def pool_create_execute(op):
-    from apps.hosts.models import Host
-
-    host = Host.objects.get(pk=op.host_id)
-    if op.actor is not None:
-        authorize(op.actor, "storage.manage", host)
-    p = op.params
-    with connection.connected(host.uri) as conn:
-        uuid = pool_virt.define(conn, p["xml"])
-        try:
-            if p["build"]:
-                pool_virt.act(conn, uuid, "build")
-            if p["start"]:
-                pool_virt.act(conn, uuid, "start")
-            if p["autostart"]:
-                pool_virt.act(conn, uuid, "autostart_on")
-        except OperationError:
-            pool_virt.undefine_quietly(conn, uuid)
-            raise
-        pool = pool_refresh_inventory(conn, host, uuid)
-    op.target_id = str(pool.pk)
-    op.save(update_fields=["target_id"])
-    return f"pool {pool.name} defined" + (" and started" if p["start"] else "")
-
-
 def pool_action(*, actor, pool, action):
-    from apps.storage.tasks import pool_action_task
-
     if action not in POOL_ACTIONS:
         raise ValueError(f"unknown pool action {action!r}")
     authorize(actor, "storage.manage", pool)
@@ -111,20 +79,7 @@ def pool_action(*, actor, pool, action):
             kind=f"pool.{action}",
             target=pool,
             params={"action": action},
-            task=pool_action_task,
-            queue=pool.host.queue,
         )
-
-
-def pool_action_execute(op):
-    pool = StoragePool.objects.select_related("host").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, "storage.manage", pool)
-    action = op.params["action"]
-    with connection.connected(pool.host.uri) as conn:
-        pool_virt.act(conn, str(pool.uuid), action)
-        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
-    return f"{pool.name}: {POOL_ACTIONS[action]}"
 
 
 @transaction.atomic

@@ -23,11 +23,8 @@ from django.views.decorators.debug import sensitive_variables
 from apps.audit import registry
 from apps.authz.rights import authorize, rights
 from apps.hosts.models import Host
-from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_queue
 from apps.storage.models import Secret, SecretUsage
-from apps.storage.virt import secrets as secret_virt
-from apps.storage.virt.secret_xml import SecretSpec
 
 registry.register("secret.define", "defined secret")
 registry.register("secret.set_value", "set the value of secret")
@@ -113,7 +110,11 @@ def _stash_on_commit(raw):
 
 
 @sensitive_variables("raw")
-def _claim(token):
+def discard(token):
+    _redis(settings.REDIS_URL).delete(VALUE_PREFIX + token)
+
+
+def claim(token):
     raw = _redis(settings.REDIS_URL).getdel(VALUE_PREFIX + token)
     if raw is None:
         raise OperationError(
@@ -219,8 +220,6 @@ class _NewSecret:
 @sensitive_variables("value", "raw")  # hidden from error reports
 def secret_define(*, actor, host, usage_type, usage_id, description="", value=None):
     """Define a private, persistent secret, and set its value in the same operation if given."""
-    from apps.storage.tasks import secret_define_task
-
     authorize(actor, "secret.manage", host)
     usage_id = clean_usage(usage_type, usage_id)
     params = {"usage_type": usage_type, "usage_id": usage_id, "description": clean_description(description)}
@@ -238,40 +237,11 @@ def secret_define(*, actor, host, usage_type, usage_id, description="", value=No
             kind="secret.define",
             target=_NewSecret(host, usage_type, usage_id),
             params=params,
-            task=secret_define_task,
-            queue=host.queue,
         )
-
-
-@sensitive_variables("raw")
-def secret_define_execute(op):
-    p = op.params
-    raw = _claim(p["value_key"]) if p.get("value_key") else None  # claimed first: never left behind
-    host = Host.objects.get(pk=op.host_id)
-    if op.actor is not None:
-        authorize(op.actor, "secret.manage", host)
-    spec = SecretSpec(usage_type=p["usage_type"], usage_id=p["usage_id"], description=p["description"])
-    with connection.connected(host.uri) as conn:
-        uuid = secret_virt.define(conn, spec.to_xml())
-        if raw is not None:
-            try:
-                secret_virt.set_value(conn, uuid, raw)
-            except OperationError:
-                secret_virt.undefine_quietly(conn, uuid)
-                raise
-        info = secret_virt.secret_info(conn, uuid)
-    if info is None:
-        raise OperationError(f"Secret {uuid} was undefined on {host.name} while it was being defined.")
-    secret = secret_inventory_apply(host=host, uuid=uuid, info=info, has_value=raw is not None)
-    op.target_id = str(secret.pk)
-    op.save(update_fields=["target_id"])
-    return f"secret {secret} defined" + (", value set" if raw else "")
 
 
 @sensitive_variables("value", "raw")
 def secret_set_value(*, actor, secret, value):
-    from apps.storage.tasks import secret_set_value_task
-
     authorize(actor, "secret.manage", secret)
     raw = value_bytes(secret.usage_type, value)
     with transaction.atomic():
@@ -281,28 +251,10 @@ def secret_set_value(*, actor, secret, value):
             kind="secret.set_value",
             target=secret,
             params={"value": "set", "value_key": token},
-            task=secret_set_value_task,
-            queue=secret.host.queue,
         )
 
 
-@sensitive_variables("raw")
-def secret_set_value_execute(op):
-    raw = _claim(op.params["value_key"])
-    secret = Secret.objects.select_related("host").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, "secret.manage", secret)
-    if not secret.present:
-        raise OperationError(f"Secret {secret} is no longer defined on {secret.host.name}.")
-    with connection.connected(secret.host.uri) as conn:
-        secret_virt.set_value(conn, str(secret.uuid), raw)
-    Secret.objects.filter(pk=secret.pk).update(has_value=True)
-    return f"value set for secret {secret}"
-
-
 def secret_delete(*, actor, secret):
-    from apps.storage.tasks import secret_delete_task
-
     authorize(actor, "secret.manage", secret)
     with transaction.atomic():
         return operation_queue(
@@ -310,16 +262,6 @@ def secret_delete(*, actor, secret):
             kind="secret.delete",
             target=secret,
             params={},
-            task=secret_delete_task,
-            queue=secret.host.queue,
         )
 
 
-def secret_delete_execute(op):
-    secret = Secret.objects.select_related("host").get(pk=int(op.target_id))
-    if op.actor is not None:
-        authorize(op.actor, "secret.manage", secret)
-    with connection.connected(secret.host.uri) as conn:
-        secret_virt.undefine(conn, str(secret.uuid))
-    secret_inventory_apply(host=secret.host, uuid=str(secret.uuid), info=None)
-    return f"secret {secret} deleted"

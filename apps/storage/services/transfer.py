@@ -19,18 +19,13 @@ from django.core.exceptions import PermissionDenied
 
 from apps.audit import registry
 from apps.authz.rights import authorize
-from apps.hosts.virt import connection
 from apps.operations.models import Status
 from apps.operations.services import (
-    OperationCancelled,
-    OperationError,
     operation_cancel,
     operation_cancel_requested,
-    operation_progress,
 )
 from apps.storage.models import StoragePool, StorageVolume
-from apps.storage.services.pipe import ABORT, CHUNK_SIZE, DATA, Pipe
-from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.services.pipe import CHUNK_SIZE, Pipe
 from apps.storage.services.volumes import (
     NewVolume,
     VolumeError,
@@ -39,13 +34,7 @@ from apps.storage.services.volumes import (
     check_space,
     human,
     queue,
-    refresh_quietly,
-    worker_pool,
 )
-from apps.storage.virt import pools as pool_virt
-from apps.storage.virt import streams
-from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import Volume
 
 registry.register("volume.upload", "uploaded into volume")
 registry.register("volume.download", "downloaded volume")
@@ -93,19 +82,15 @@ def volume_upload(*, actor, pool, name, size, existing=False):
         check_new_name(pool, name)
         check_space(capacity=size, pool_capacity=pool.capacity, available=pool.available, preallocate=True)
         target = NewVolume(pool, name)
-    params = {"name": name, "size": size, "existing": bool(existing), "time_limit": TIME_LIMIT}
-    from apps.storage.tasks import volume_upload_task
-
-    return queue(actor, "volume.upload", target, pool, params, task=volume_upload_task)
+    params = {"name": name, "size": size, "existing": bool(existing)}
+    return queue(actor, "volume.upload", target, pool, params)
 
 
 def volume_download(*, actor, volume):
     authorize(actor, "storage.manage", volume)
     check_pool(volume.pool)
-    from apps.storage.tasks import volume_download_task
-
-    params = {"name": volume.name, "time_limit": TIME_LIMIT}
-    return queue(actor, "volume.download", volume, volume.pool, params, task=volume_download_task)
+    params = {"name": volume.name}
+    return queue(actor, "volume.download", volume, volume.pool, params)
 
 
 def transfer_cancel(*, actor, op):
@@ -190,123 +175,3 @@ def download_begin(*, actor, op, timeout=30):
 # -- the worker side -------------------------------------------------------------------------
 
 
-def _check_cancel(op):
-    who = operation_cancel_requested(op)
-    if who:
-        raise OperationCancelled(f"Cancelled by {who}.")
-
-
-def _refuse_backed_qcow2(head):
-    """libvirt probes the format of the files in a dir pool, and a backing file named inside an
-    uploaded image could point at any file on the host; only standalone images are taken."""
-    if head[:4] == QCOW2_MAGIC and len(head) >= 16 and int.from_bytes(head[8:16], "big"):
-        raise OperationError(
-            "This qcow2 image names a backing file; upload a standalone image "
-            "(`qemu-img convert -O qcow2 in.qcow2 out.qcow2` makes one)."
-        )
-
-
-def _incoming(op, pipe, size):
-    """The upload's pieces as the web endpoint pushes them, with every check that ends it."""
-    received, step, idle_since = 0, -1, time.monotonic()
-    while received < size:
-        _check_cancel(op)
-        item = pipe.pop(timeout=1)
-        if item is None:
-            if time.monotonic() - idle_since > stall_seconds():
-                raise OperationError(
-                    f"No data for {stall_seconds()} s: the upload stopped at {received} of {size} bytes."
-                )
-            continue
-        tag, payload = item
-        if tag == ABORT:
-            raise OperationError(payload.decode(errors="replace"))
-        if tag != DATA:
-            raise OperationError(f"The data ended at {received} of the declared {size} bytes.")
-        if received == 0:
-            _refuse_backed_qcow2(payload)
-        received += len(payload)
-        if received > size:
-            raise OperationError(f"The data is larger than the declared {size} bytes.")
-        idle_since = time.monotonic()
-        yield payload
-        if received * 100 // size > step:
-            step = received * 100 // size
-            operation_progress(op, step, f"{human(received)} of {human(size)} written")
-
-
-def volume_upload_execute(op):
-    pool = worker_pool(op)
-    p, uuid, pipe = op.params, str(pool.uuid), Pipe(op.pk)
-    created = False
-    with connection.connected(pool.host.uri) as conn:
-        try:
-            if not p["existing"]:
-                live = pool_virt.pool_info(conn, uuid)
-                try:
-                    check_space(
-                        capacity=p["size"], pool_capacity=live.capacity, available=live.available, preallocate=True
-                    )
-                except VolumeError as exc:
-                    raise OperationError(str(exc)) from None
-                volume_virt.create(conn, uuid, Volume(name=p["name"], capacity=p["size"], format="raw").to_xml())
-                created = True
-            streams.upload(conn, uuid, p["name"], p["size"], _incoming(op, pipe, p["size"]))
-        except BaseException:
-            if created:
-                volume_virt.delete_quietly(conn, uuid, p["name"])
-            refresh_quietly(conn, pool)
-            raise
-        finally:
-            pipe.close()
-        pool_refresh_inventory(conn, pool.host, uuid)
-    volume = StorageVolume.objects.filter(pool=pool, name=p["name"]).first()
-    if volume is not None:
-        op.target_id = str(volume.pk)
-        op.save(update_fields=["target_id"])
-    return f"uploaded {human(p['size'])} into {p['name']}"
-
-
-def volume_download_execute(op):
-    pool = worker_pool(op)
-    name, uuid, pipe = op.params["name"], str(pool.uuid), Pipe(op.pk)
-    announced = False
-
-    def check():
-        _check_cancel(op)
-        if pipe.is_gone():
-            raise OperationError("The browser stopped the download.")
-
-    with connection.connected(pool.host.uri) as conn:
-        try:
-            length = streams.download_length(conn, uuid, name)
-            pipe.announce(length=length, filename=name)
-            announced = True
-            sent, step, buffer = 0, -1, bytearray()
-            for data in streams.download(conn, uuid, name, length, chunk_size=CHUNK_SIZE):
-                buffer += data
-                sent += len(data)
-                if len(buffer) >= CHUNK_SIZE or sent >= length:
-                    check()
-                    pipe.put(bytes(buffer), check=check, stall=stall_seconds())
-                    buffer.clear()
-                if length and sent * 100 // length > step:
-                    step = sent * 100 // length
-                    operation_progress(op, step, f"{human(sent)} of {human(length)} sent")
-            if buffer:
-                pipe.put(bytes(buffer), check=check, stall=stall_seconds())
-            if sent != length:
-                raise OperationError(f"libvirt sent {sent} bytes, not the {length} it announced.")
-            pipe.end()
-        except TimeoutError:
-            pipe.abort("stalled")
-            raise OperationError(
-                f"The browser took nothing for {stall_seconds()} s; the download was stopped."
-            ) from None
-        except BaseException as exc:
-            if announced:
-                pipe.abort(str(exc) or exc.__class__.__name__)
-            else:
-                pipe.announce(error=str(exc) or "The download could not start.")
-            raise
-    return f"sent {human(length)} of {name}"

@@ -18,13 +18,12 @@ from django.db import transaction
 from apps.audit import registry
 from apps.authz.rights import authorize
 from apps.core.units import human_bytes as human
-from apps.hosts.virt import connection
 from apps.operations.services import OperationError, operation_queue
-from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.models import StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import FORMATS, BackingStore, Volume
+from apps.storage.virt.volume_xml import FORMATS, Volume
 
 for _code, _label in {
     "volume.create": "created volume",
@@ -126,18 +125,13 @@ class NewVolume:
         }
 
 
-def queue(actor, kind, target, pool, params, task=None):
-    if task is None:
-        from apps.storage.tasks import volume_task as task
-
+def queue(actor, kind, target, pool, params):
     with transaction.atomic():
         return operation_queue(
             actor=actor,
             kind=kind,
             target=target,
             params={"pool_id": pool.pk, **params},
-            task=task,
-            queue=pool.host.queue,
         )
 
 
@@ -204,14 +198,6 @@ def volume_delete(*, actor, volume):
 # -- the worker side -------------------------------------------------------------------------
 
 
-def worker_pool(op):
-    """The operation's pool, with the actor's right checked again (it may have been revoked)."""
-    pool = StoragePool.objects.select_related("host").get(pk=op.params["pool_id"])
-    if op.actor is not None:
-        authorize(op.actor, "storage.manage", pool)
-    return pool
-
-
 def create_on_pool(conn, pool, *, name, capacity, format, preallocate, backing=None):
     """The worker's way to make a new volume, for storage and for compute (a VM's new disk):
     the pool must run, and the space is checked again with libvirt's own figures, since the
@@ -229,62 +215,6 @@ def create_on_pool(conn, pool, *, name, capacity, format, preallocate, backing=N
     return volume_virt.create(conn, str(pool.uuid), spec.to_xml(), prealloc_metadata=preallocate and format == "qcow2")
 
 
-def _create(op, conn, pool):
-    p = op.params
-    backing = BackingStore(**{k: p["backing"][k] for k in ("path", "format")}) if p.get("backing") else None
-    create_on_pool(
-        conn,
-        pool,
-        name=p["name"],
-        capacity=p["capacity"],
-        format=p["format"],
-        preallocate=p["preallocate"],
-        backing=backing,
-    )
-    kind = "preallocated" if p["preallocate"] else "sparse"
-    return p["name"], f"created {kind} {p['format']} volume {p['name']} ({human(p['capacity'])})"
-
-
-def _resize(op, conn, pool):
-    p = op.params
-    volume_virt.resize(conn, str(pool.uuid), p["name"], p["capacity"], shrink=p["shrink"])
-    return p["name"], f"{'shrank' if p['shrink'] else 'grew'} {p['name']} to {human(p['capacity'])}"
-
-
-def _clone(op, conn, pool):
-    p = op.params
-    source = volume_virt.volume_info(conn, str(pool.uuid), p["name"])
-    if source is None:
-        raise OperationError(f"Volume {p['name']} is gone.")
-    spec = Volume(
-        name=p["new_name"],
-        capacity=source.capacity,
-        allocation=source.allocation if source.allocation >= source.capacity else 0,
-        format=source.format if source.format in FORMATS else "raw",
-    )
-    volume_virt.clone(conn, str(pool.uuid), p["name"], spec.to_xml())
-    return p["new_name"], f"cloned {p['name']} as {p['new_name']}"
-
-
-def _wipe(op, conn, pool):
-    volume_virt.wipe(conn, str(pool.uuid), op.params["name"])
-    return op.params["name"], f"wiped {op.params['name']}"
-
-
-def _delete(op, conn, pool):
-    volume_virt.delete(conn, str(pool.uuid), op.params["name"])
-    return None, f"deleted {op.params['name']}"
-
-
-EXECUTORS = {
-    "volume.create": _create,
-    "volume.resize": _resize,
-    "volume.clone": _clone,
-    "volume.wipe": _wipe,
-    "volume.delete": _delete,
-}
-
-
 def refresh_quietly(conn, pool):
     """After a failure the table should still show what is there; a refresh failing too must not
     hide the first error."""
@@ -294,17 +224,3 @@ def refresh_quietly(conn, pool):
         pass
 
 
-def volume_execute(op):
-    pool = worker_pool(op)
-    with connection.connected(pool.host.uri) as conn:
-        try:
-            name, message = EXECUTORS[op.kind](op, conn, pool)
-        except BaseException:
-            refresh_quietly(conn, pool)
-            raise
-        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
-    volume = StorageVolume.objects.filter(pool=pool, name=name).first() if name else None
-    if volume is not None and op.target_id != str(volume.pk):
-        op.target_id = str(volume.pk)
-        op.save(update_fields=["target_id"])
-    return message

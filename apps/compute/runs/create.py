@@ -1,4 +1,4 @@
-"""The worker side of vm.create and vm.define.
+"""vm.create and vm.define on the worker (services/create.py queues them).
 
 vm.create: the new disk is created on its pool (with progress), a tree install's kernel and initrd
 are fetched and uploaded into volumes, the install document is defined (VALIDATE), started when
@@ -7,26 +7,25 @@ normal one — virt-install's two phases. Whatever fails, everything this operat
 again (the domain undefined, its volumes deleted), and the error is libvirt's (or the download's).
 """
 
+import tempfile
+
 from apps.accounts.models import Team
-from apps.authz.rights import authorize
+from apps.compute import xmlpolicy
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
-from apps.compute.virt import domains, install
+from apps.compute.virt import domains, install, xmledit
+from apps.core.errors import OperationError
 from apps.core.units import human_bytes
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
-from apps.operations.services import OperationError, operation_progress
-from apps.storage.models import StoragePool
+from apps.operations.runners import require, runner
+from apps.operations.services import operation_progress
+from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.services.volumes import create_on_pool
+from apps.storage.virt import streams
 from apps.storage.virt import volumes as volume_virt
-
-
-def _host(op):
-    host = Host.objects.get(pk=op.host_id)
-    if op.actor is not None:
-        authorize(op.actor, "vm.create", host)
-    return host
+from apps.storage.virt.volume_xml import Volume
 
 
 def _adopt(op, conn, host, uuid, *, disk_bytes=0):
@@ -99,13 +98,44 @@ def _tree_images(op, conn, made):
             operation_progress(op, start + span * done / total, f"downloading the {key} ({human_bytes(done)})")
 
         made.volumes.append((pool_uuid, name))
-        paths[key] = install.upload_image(conn, pool_uuid, name, url, progress=progress)
+        paths[key] = _upload_image(conn, pool_uuid, name, url, progress=progress)
     cmdline = " ".join(a for a in (images.extra_args, p.get("cmdline", "")) if a)
     return paths, cmdline
 
 
-def vm_create_execute(op):
-    host = _host(op)
+def _host(op):
+    return Host.objects.filter(pk=op.host_id).first()
+
+
+def _create_policy(op, host):
+    """The rights on the pools the plan names, again: a new disk's pool (storage.manage) and the
+    ISO or imported disk's pool (storage.view), as services/create.py checked them."""
+    p = op.params
+    if p.get("disk"):
+        require(op, "storage.manage", _pool(p["disk"]))
+    for key in ("iso", "import"):
+        path = (p.get(key) or {}).get("path")
+        if path:
+            volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=host, path=path).first()
+            if volume is None:
+                raise OperationError(f"{path} is no longer a volume kvmweb knows on {host.name}.")
+            require(op, "storage.view", volume.pool)
+
+
+def _define_policy(op, host):
+    """What the user may put in hand-written XML, again (apps/compute/xmlpolicy.py)."""
+    if op.actor is None:
+        return
+    root = xmledit.parse_saved(op.params["xml"])
+    if root is None:
+        raise OperationError("The XML is not a domain definition.")
+    found = xmlpolicy.problems(root, user=op.actor, host=host)
+    if found:
+        raise OperationError(" ".join(found))
+
+
+@runner("vm.create", permission="vm.create", target=_host, policy=_create_policy)
+def create(op, host):
     p = dict(op.params)
     made = _Made()
     with connection.connected(host.uri) as conn:
@@ -162,8 +192,8 @@ def _refresh_pools(conn, host, p):
                 pass
 
 
-def vm_define_execute(op):
-    host = _host(op)
+@runner("vm.define", permission="vm.create", target=_host, policy=_define_policy)
+def define(op, host):
     p = op.params
     with connection.connected(host.uri) as conn:
         if domains.name_taken(conn, p["name"]):
@@ -171,3 +201,18 @@ def vm_define_execute(op):
         uuid = domains.define(conn, p["xml"], validate=True)
         _adopt(op, conn, host, uuid)
     return f"defined {p['name']} from XML"
+
+
+def _upload_image(conn, pool_uuid, name, url, *, progress=None):
+    """Fetch one image and store it as a raw volume `name` in the pool; returns the volume's path.
+    A failed transfer leaves no volume behind."""
+    with tempfile.TemporaryFile() as tmp:
+        size = install.fetch(url, tmp, progress=progress)
+        info = volume_virt.create(conn, pool_uuid, Volume(name=name, capacity=size, format="raw").to_xml())
+        tmp.seek(0)
+        try:
+            streams.upload(conn, pool_uuid, name, size, iter(lambda: tmp.read(install.CHUNK), b""))
+        except BaseException:
+            volume_virt.delete_quietly(conn, pool_uuid, name)
+            raise
+    return info.path

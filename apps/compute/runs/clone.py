@@ -1,4 +1,4 @@
-"""The worker's half of a clone (apps/compute/services/clone.py queues it): copy each disk through
+"""vm.clone on the worker (apps/compute/services/clone.py queues it): copy each disk through
 its pool while a watcher reports progress, copy or renew the NVRAM, define the rewritten XML, and
 bring the new VM into the inventory. Anything failing on the way removes what was made.
 """
@@ -7,22 +7,18 @@ import threading
 
 from django.db import connection as db_connection
 
-from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
+from apps.compute.services.clone import CLONE_TIME_LIMIT
+from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, lifecycle
+from apps.core.errors import OperationCancelled, OperationError
 from apps.hosts.virt import connection
-from apps.operations.services import (
-    OperationCancelled,
-    OperationError,
-    operation_cancel_requested,
-    operation_progress,
-)
+from apps.operations.runners import require, runner
+from apps.operations.services import operation_cancel_requested, operation_progress
 from apps.storage.models import StoragePool
 from apps.storage.services.volumes import refresh_quietly
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import FORMATS, Volume
-
-from .inventory import vm_inventory_apply
 
 
 class _CopyWatcher(threading.Thread):
@@ -50,15 +46,11 @@ class _CopyWatcher(threading.Thread):
         self.join(timeout=5)
 
 
-def _worker_checks(op, vm):
-    if op.actor is None:
-        if op.actor_name:
-            raise OperationError("The user who asked for this no longer exists.")
-        return
-    authorize(op.actor, "vm.create", vm)
+def _pool_rights(op, vm):
+    """storage.manage on every pool the copies read from or write to, again."""
     ids = {d["source_pool_id"] for d in op.params["disks"]} | {d["pool_id"] for d in op.params["disks"]}
     for pool in StoragePool.objects.filter(pk__in=ids).select_related("host"):
-        authorize(op.actor, "storage.manage", pool)
+        require(op, "storage.manage", pool)
 
 
 def _copy_disk(conn, op, d, pools, progress):
@@ -84,9 +76,16 @@ def _copy_disk(conn, op, d, pools, progress):
         watcher.stop()
 
 
-def vm_clone_execute(op):
-    vm = VirtualMachine.objects.select_related("host").get(pk=int(op.target_id))
-    _worker_checks(op, vm)
+# Copying big disks outlasts the default task limit.
+@runner(
+    "vm.clone",
+    permission="vm.create",
+    target=VirtualMachine,
+    related=["host"],
+    policy=_pool_rights,
+    soft_time_limit=CLONE_TIME_LIMIT,
+)
+def clone(op, vm):
     p = op.params
     ids = {d["source_pool_id"] for d in p["disks"]} | {d["pool_id"] for d in p["disks"]}
     if p.get("nvram") and p["nvram"].get("pool_id"):

@@ -1,0 +1,141 @@
+"""Disks and the CD-ROM on the worker: attach, detach, a new volume attached, live resize,
+insert/eject/add a CD-ROM (services/disks.py and services/cdrom.py queue them)."""
+
+from django.db.models import F
+
+from apps.compute.models import VirtualMachine
+from apps.compute.virt import disks
+from apps.compute.virt.xml import Disk
+from apps.core import realtime
+from apps.core.errors import OperationError
+from apps.core.units import human_bytes as human
+from apps.hosts.virt import connection
+from apps.operations.runners import require, runner
+from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.services.volumes import create_on_pool
+from apps.storage.virt import volumes as volume_virt
+
+VM_RELATED = ("host", "team")
+
+
+def devices_changed(vm):
+    """The open VM page re-reads its tab."""
+    realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change="devices")
+
+
+def next_free_target(conn, uuid, bus):
+    existing = {d.target for d in disks.list_disks(conn, uuid)}
+    existing |= {d.target for d in disks.list_disks(conn, uuid, inactive=True)}
+    return disks.next_target(existing, bus)
+
+
+def _volume_rights(op, vm):
+    """A volume or ISO the input names must still be one the requester may use (storage.view on
+    its pool), as the service checked: grants change while operations wait."""
+    path = (op.params or {}).get("path")
+    if not path or op.kind == "vm.disk_detach":
+        return
+    volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=vm.host, path=path).first()
+    if volume is None:
+        raise OperationError(f"{path} is no longer a volume kvmweb knows on {vm.host.name}.")
+    require(op, "storage.view", volume.pool)
+
+
+@runner(
+    "vm.disk_attach",
+    "vm.disk_detach",
+    permission="vm.edit",
+    target=VirtualMachine,
+    related=VM_RELATED,
+    policy=_volume_rights,
+)
+def attach_detach(op, vm):
+    p = op.params
+    with connection.connected(vm.host.uri) as conn:
+        if p["op"] == "attach":
+            target = next_free_target(conn, str(vm.uuid), p["bus"])
+            disk = Disk(source=p["path"], target=target, bus=p["bus"], format=p["format"])
+            disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
+            message = f"{p['volume']} attached to {vm.name} as {target}"
+        else:
+            disks.detach(conn, str(vm.uuid), p["target"], live=p["live"], config=p["config"])
+            message = f"{p['target']} detached from {vm.name}"
+            if p["live"] and p["target"] in {d.target for d in disks.list_disks(conn, str(vm.uuid))}:
+                # QEMU unplugs a disk only when the guest lets it go (ACPI hot-unplug).
+                message += "; the running guest has not released it yet, it goes when the guest does"
+    devices_changed(vm)
+    return message
+
+
+def _new(op, vm, conn):
+    p = op.params
+    pool = StoragePool.objects.select_related("host").get(pk=p["pool_id"])
+    require(op, "storage.manage", pool)
+    info = create_on_pool(
+        conn, pool, name=p["name"], capacity=p["capacity"], format=p["format"], preallocate=p["preallocate"]
+    )
+    try:
+        target = next_free_target(conn, str(vm.uuid), p["bus"])
+        disk = Disk(source=info.path, target=target, bus=p["bus"], format=p["format"])
+        disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
+    except BaseException:
+        # One operation, one outcome: a volume nobody asked for on its own is not left behind.
+        volume_virt.delete_quietly(conn, str(pool.uuid), p["name"])
+        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
+        raise
+    pool_refresh_inventory(conn, pool.host, str(pool.uuid))
+    VirtualMachine.objects.filter(pk=vm.pk).update(disk_bytes=F("disk_bytes") + p["capacity"])
+    kind = "preallocated" if p["preallocate"] else "sparse"
+    return (
+        f"created {kind} {p['format']} volume {pool.name}/{p['name']} ({human(p['capacity'])}) "
+        f"and attached it to {vm.name} as {target}"
+    )
+
+
+def _resize(op, vm, conn):
+    p = op.params
+    source = next((d.source for d in disks.list_disks(conn, str(vm.uuid)) if d.target == p["target"]), "")
+    before = disks.resize(conn, str(vm.uuid), p["target"], p["capacity"])
+    VirtualMachine.objects.filter(pk=vm.pk).update(disk_bytes=F("disk_bytes") + (p["capacity"] - before))
+    volume = StorageVolume.objects.select_related("pool").filter(pool__host=vm.host, path=source).first()
+    if volume is not None:  # the pool's page shows the new size and free space
+        pool_refresh_inventory(conn, vm.host, str(volume.pool.uuid))
+    return f"{p['target']} of {vm.name} grew from {human(before)} to {human(p['capacity'])}"
+
+
+@runner("vm.disk_new", "vm.disk_resize", permission="vm.edit", target=VirtualMachine, related=VM_RELATED)
+def new_or_resize(op, vm):
+    with connection.connected(vm.host.uri) as conn:
+        message = {"vm.disk_new": _new, "vm.disk_resize": _resize}[op.kind](op, vm, conn)
+    devices_changed(vm)
+    return message
+
+
+@runner(
+    "vm.cdrom_insert",
+    "vm.cdrom_eject",
+    "vm.cdrom_add",
+    permission="vm.edit",
+    target=VirtualMachine,
+    related=VM_RELATED,
+    policy=_volume_rights,
+)
+def cdrom(op, vm):
+    p = op.params
+    with connection.connected(vm.host.uri) as conn:
+        if op.kind == "vm.cdrom_add":
+            target = next_free_target(conn, str(vm.uuid), p["bus"])
+            drive = Disk(source=p["path"], target=target, bus=p["bus"], format="raw", device="cdrom")
+            disks.attach(conn, str(vm.uuid), drive, live=False, config=True)
+            what = f" with {p['iso']}" if p["iso"] else ""
+            message = f"CD-ROM drive {target}{what} added to {vm.name}; the VM sees it from its next start"
+        elif op.kind == "vm.cdrom_insert":
+            disks.change_media(conn, str(vm.uuid), p["target"], p["path"], live=p["live"], config=p["config"])
+            message = f"{p['iso']} inserted into {p['target']} of {vm.name}"
+        else:
+            disks.change_media(conn, str(vm.uuid), p["target"], None, live=p["live"], config=p["config"])
+            message = f"{p['target']} of {vm.name} ejected"
+    devices_changed(vm)
+    return message
+

@@ -1,1 +1,0 @@
-"""Tasks of the overview area (see apps/compute/services/)."""

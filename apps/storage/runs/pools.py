@@ -1,0 +1,45 @@
+"""Pools on the worker: define (and build, start, autostart) from the checked XML, and the pool
+actions (services/pools.py queues them)."""
+
+from apps.core.errors import OperationError
+from apps.hosts.models import Host
+from apps.hosts.virt import connection
+from apps.operations.runners import runner
+from apps.storage.models import StoragePool
+from apps.storage.services.pools import POOL_ACTIONS, pool_refresh_inventory
+from apps.storage.virt import pools as pool_virt
+
+
+def _host(op):
+    return Host.objects.filter(pk=op.host_id).first()
+
+
+@runner("pool.create", permission="storage.manage", target=_host)
+def create(op, host):
+    p = op.params
+    with connection.connected(host.uri) as conn:
+        uuid = pool_virt.define(conn, p["xml"])
+        try:
+            if p["build"]:
+                pool_virt.act(conn, uuid, "build")
+            if p["start"]:
+                pool_virt.act(conn, uuid, "start")
+            if p["autostart"]:
+                pool_virt.act(conn, uuid, "autostart_on")
+        except OperationError:
+            pool_virt.undefine_quietly(conn, uuid)
+            raise
+        pool = pool_refresh_inventory(conn, host, uuid)
+    op.target_id = str(pool.pk)
+    op.save(update_fields=["target_id"])
+    return f"pool {pool.name} defined" + (" and started" if p["start"] else "")
+
+
+@runner(*(f"pool.{a}" for a in POOL_ACTIONS), permission="storage.manage", target=StoragePool, related=["host"])
+def act(op, pool):
+    action = op.params["action"]
+    with connection.connected(pool.host.uri) as conn:
+        pool_virt.act(conn, str(pool.uuid), action)
+        pool_refresh_inventory(conn, pool.host, str(pool.uuid))
+    return f"{pool.name}: {POOL_ACTIONS[action]}"
+

@@ -1,0 +1,145 @@
+"""Uploads and downloads on the worker: bytes stream between the browser's requests and libvirt
+through a Redis pipe (services/transfer.py holds the web half). Transfers run as long as the
+data keeps coming (a stall ends them sooner), so they carry their own time limit."""
+
+import time
+
+from apps.core.errors import OperationCancelled, OperationError
+from apps.core.units import human_bytes as human
+from apps.hosts.virt import connection
+from apps.operations.runners import runner
+from apps.operations.services import operation_cancel_requested, operation_progress
+from apps.storage.models import StorageVolume
+from apps.storage.services.pipe import ABORT, CHUNK_SIZE, DATA, Pipe
+from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.services.transfer import QCOW2_MAGIC, TIME_LIMIT, stall_seconds
+from apps.storage.services.volumes import VolumeError, check_space, refresh_quietly
+from apps.storage.virt import pools as pool_virt
+from apps.storage.virt import streams
+from apps.storage.virt import volumes as volume_virt
+from apps.storage.virt.volume_xml import Volume
+
+from .volumes import operation_pool
+
+
+def _check_cancel(op):
+    who = operation_cancel_requested(op)
+    if who:
+        raise OperationCancelled(f"Cancelled by {who}.")
+
+
+def _refuse_backed_qcow2(head):
+    """libvirt probes the format of the files in a dir pool, and a backing file named inside an
+    uploaded image could point at any file on the host; only standalone images are taken."""
+    if head[:4] == QCOW2_MAGIC and len(head) >= 16 and int.from_bytes(head[8:16], "big"):
+        raise OperationError(
+            "This qcow2 image names a backing file; upload a standalone image "
+            "(`qemu-img convert -O qcow2 in.qcow2 out.qcow2` makes one)."
+        )
+
+
+def _incoming(op, pipe, size):
+    """The upload's pieces as the web endpoint pushes them, with every check that ends it."""
+    received, step, idle_since = 0, -1, time.monotonic()
+    while received < size:
+        _check_cancel(op)
+        item = pipe.pop(timeout=1)
+        if item is None:
+            if time.monotonic() - idle_since > stall_seconds():
+                raise OperationError(
+                    f"No data for {stall_seconds()} s: the upload stopped at {received} of {size} bytes."
+                )
+            continue
+        tag, payload = item
+        if tag == ABORT:
+            raise OperationError(payload.decode(errors="replace"))
+        if tag != DATA:
+            raise OperationError(f"The data ended at {received} of the declared {size} bytes.")
+        if received == 0:
+            _refuse_backed_qcow2(payload)
+        received += len(payload)
+        if received > size:
+            raise OperationError(f"The data is larger than the declared {size} bytes.")
+        idle_since = time.monotonic()
+        yield payload
+        if received * 100 // size > step:
+            step = received * 100 // size
+            operation_progress(op, step, f"{human(received)} of {human(size)} written")
+
+
+@runner("volume.upload", permission="storage.manage", target=operation_pool, soft_time_limit=TIME_LIMIT)
+def upload(op, pool):
+    p, uuid, pipe = op.params, str(pool.uuid), Pipe(op.pk)
+    created = False
+    with connection.connected(pool.host.uri) as conn:
+        try:
+            if not p["existing"]:
+                live = pool_virt.pool_info(conn, uuid)
+                try:
+                    check_space(
+                        capacity=p["size"], pool_capacity=live.capacity, available=live.available, preallocate=True
+                    )
+                except VolumeError as exc:
+                    raise OperationError(str(exc)) from None
+                volume_virt.create(conn, uuid, Volume(name=p["name"], capacity=p["size"], format="raw").to_xml())
+                created = True
+            streams.upload(conn, uuid, p["name"], p["size"], _incoming(op, pipe, p["size"]))
+        except BaseException:
+            if created:
+                volume_virt.delete_quietly(conn, uuid, p["name"])
+            refresh_quietly(conn, pool)
+            raise
+        finally:
+            pipe.close()
+        pool_refresh_inventory(conn, pool.host, uuid)
+    volume = StorageVolume.objects.filter(pool=pool, name=p["name"]).first()
+    if volume is not None:
+        op.target_id = str(volume.pk)
+        op.save(update_fields=["target_id"])
+    return f"uploaded {human(p['size'])} into {p['name']}"
+
+
+@runner("volume.download", permission="storage.manage", target=operation_pool, soft_time_limit=TIME_LIMIT)
+def download(op, pool):
+    name, uuid, pipe = op.params["name"], str(pool.uuid), Pipe(op.pk)
+    announced = False
+
+    def check():
+        _check_cancel(op)
+        if pipe.is_gone():
+            raise OperationError("The browser stopped the download.")
+
+    with connection.connected(pool.host.uri) as conn:
+        try:
+            length = streams.download_length(conn, uuid, name)
+            pipe.announce(length=length, filename=name)
+            announced = True
+            sent, step, buffer = 0, -1, bytearray()
+            for data in streams.download(conn, uuid, name, length, chunk_size=CHUNK_SIZE):
+                buffer += data
+                sent += len(data)
+                if len(buffer) >= CHUNK_SIZE or sent >= length:
+                    check()
+                    pipe.put(bytes(buffer), check=check, stall=stall_seconds())
+                    buffer.clear()
+                if length and sent * 100 // length > step:
+                    step = sent * 100 // length
+                    operation_progress(op, step, f"{human(sent)} of {human(length)} sent")
+            if buffer:
+                pipe.put(bytes(buffer), check=check, stall=stall_seconds())
+            if sent != length:
+                raise OperationError(f"libvirt sent {sent} bytes, not the {length} it announced.")
+            pipe.end()
+        except TimeoutError:
+            pipe.abort("stalled")
+            raise OperationError(
+                f"The browser took nothing for {stall_seconds()} s; the download was stopped."
+            ) from None
+        except BaseException as exc:
+            if announced:
+                pipe.abort(str(exc) or exc.__class__.__name__)
+            else:
+                pipe.announce(error=str(exc) or "The download could not start.")
+            raise
+    return f"sent {human(length)} of {name}"
+
