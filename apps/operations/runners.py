@@ -26,6 +26,7 @@ The guard that uses all this runs once for every kind, in operations.services.op
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apps.audit import registry as audit_actions
 from apps.authz.permissions import PERMISSIONS
 from apps.authz.rights import authorize
 from apps.core.errors import OperationError
@@ -74,6 +75,7 @@ def runner(
 
     def deco(fn):
         for kind in kinds:
+            audit_actions.get(kind)  # the outcome record needs it, in the worker's process too
             if kind in _runners:
                 raise RuntimeError(f"operation kind {kind!r} has two runners")
             _runners[kind] = Runner(
