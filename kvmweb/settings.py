@@ -182,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
 KVMWEB_POOL_PATH_PREFIXES = os.environ.get("KVMWEB_POOL_PATH_PREFIXES", "/var/lib/libvirt/,/srv/,/mnt/,/data/").split(",")
 KVMWEB_UPLOAD_MAX_BYTES = int(os.environ.get("KVMWEB_UPLOAD_MAX_BYTES", 64 * 1024**3))
 
+# Install trees are fetched by the worker for a user, so only from public addresses; networks
+# listed here (comma-separated, e.g. "192.0.2.0/24,10.1.2.3") are allowed too: a local mirror.
+INSTALL_TREE_ALLOW = os.environ.get("KVMWEB_INSTALL_TREE_ALLOW", "")
+
 KVMWEB_DEMO_NODE = os.environ.get("KVMWEB_DEMO_NODE", str(BASE_DIR / "apps/hosts/demo/node.xml"))
 # The monitor's tick: one bulk stats call per host, and the reconnect backoff ceiling.
 KVMWEB_MONITOR_TICK = float(os.environ.get("KVMWEB_MONITOR_TICK", 2.0))

@@ -9,12 +9,15 @@ again (the domain undefined, its volumes deleted), and the error is libvirt's (o
 
 import tempfile
 
+from django.conf import settings
+
 from apps.accounts.models import Team
 from apps.compute import xmlpolicy
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, install, xmledit
 from apps.core.errors import OperationError
+from apps.core.fetch import SafeFetcher, parse_networks
 from apps.core.units import human_bytes
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
@@ -81,6 +84,7 @@ def _tree_images(op, conn, made):
     operation_progress(op, 10, f"looking for the kernel and initrd under {p['tree']['url']}")
     images = install.locate(
         p["tree"]["url"],
+        fetcher=_fetcher(),
         arch=p.get("arch", "x86_64"),
         kernel=tree.kernel if tree else "",
         initrd=tree.initrd if tree else "",
@@ -203,11 +207,17 @@ def define(op, host):
     return f"defined {p['name']} from XML"
 
 
+def _fetcher():
+    """The tree URL is the user's: fetched only from public addresses, or networks an
+    administrator allowed (KVMWEB_INSTALL_TREE_ALLOW)."""
+    return SafeFetcher(allow=parse_networks(settings.INSTALL_TREE_ALLOW))
+
+
 def _upload_image(conn, pool_uuid, name, url, *, progress=None):
     """Fetch one image and store it as a raw volume `name` in the pool; returns the volume's path.
     A failed transfer leaves no volume behind."""
     with tempfile.TemporaryFile() as tmp:
-        size = install.fetch(url, tmp, progress=progress)
+        size = install.fetch(url, tmp, fetcher=_fetcher(), progress=progress)
         info = volume_virt.create(conn, pool_uuid, Volume(name=name, capacity=size, format="raw").to_xml())
         tmp.seek(0)
         try:

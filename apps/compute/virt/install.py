@@ -8,14 +8,12 @@ libvirt connection, so a remote host gets them without the worker touching its f
 """
 
 import configparser
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
-from apps.core.errors import VirtError
+from apps.core.errors import OperationError, VirtError
+from apps.core.fetch import FetchRefused, same_origin
 
-TIMEOUT = 30  # seconds for each HTTP request
 MAX_IMAGE_BYTES = 1 << 30  # a kernel or initrd larger than 1 GiB is not one
 CHUNK = 1 << 20
 
@@ -44,29 +42,24 @@ class TreeImages:
 
 
 def _join(base, path):
-    return urllib.parse.urljoin(base.rstrip("/") + "/", path.lstrip("/"))
+    """A path the tree names, under the tree: an absolute URL, or one that leaves the tree's
+    scheme, host and port (`file:///etc/passwd`, `//inner-host/`), is refused."""
+    if path.startswith("/") and not path.startswith("//"):
+        path = path.lstrip("/")  # .treeinfo and osinfo paths are relative to the tree
+    url = urllib.parse.urljoin(base.rstrip("/") + "/", path)
+    if not same_origin(base, url):
+        raise VirtError(f"The tree names {path!r}, which is outside {base}; only files under the tree are fetched.")
+    return url
 
 
-def _open(url, method="GET"):
-    request = urllib.request.Request(url, method=method, headers={"User-Agent": "kvmweb"})
-    return urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310 - http(s) only, checked by the caller
-
-
-def _exists(url):
-    try:
-        with _open(url, "HEAD") as response:
-            return 200 <= response.status < 300
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def _treeinfo(url, arch):
+def _treeinfo(fetcher, url, arch):
     """(kernel, initrd) from the tree's .treeinfo, or None."""
     for name in (".treeinfo", "treeinfo"):
         try:
-            with _open(_join(url, name)) as response:
-                text = response.read(256 * 1024).decode("utf-8", "replace")
-        except (urllib.error.URLError, OSError, ValueError):
+            text = fetcher.read(_join(url, name), limit=256 * 1024).decode("utf-8", "replace")
+        except FetchRefused:
+            raise
+        except OperationError:
             continue
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
@@ -79,18 +72,20 @@ def _treeinfo(url, arch):
     return None
 
 
-def locate(url, *, arch="x86_64", kernel="", initrd="", treeinfo=False) -> TreeImages:
+def locate(url, *, fetcher, arch="x86_64", kernel="", initrd="", treeinfo=False) -> TreeImages:
     """Where the tree at `url` keeps its kernel and initrd. `kernel`/`initrd` are the osinfo
-    entry's paths (relative to the URL) when it has them."""
+    entry's paths (relative to the URL) when it has them. `fetcher` is an apps.core.fetch
+    SafeFetcher: the URL is a user's, fetched by the worker."""
+    fetcher.check(url)  # refused at once, with the reason, rather than as "nothing found"
     if kernel and initrd:
         k, i = _join(url, kernel), _join(url, initrd)
-        if _exists(k) and _exists(i):
+        if fetcher.exists(k) and fetcher.exists(i):
             return TreeImages(k, i)
-    found = _treeinfo(url, arch)
+    found = _treeinfo(fetcher, url, arch)
     if found:
         return TreeImages(_join(url, found[0]), _join(url, found[1]), f"inst.repo={url}" if treeinfo else "")
     for k, i, extra in COMMON_LAYOUTS.get(arch, []):
-        if _exists(_join(url, k)) and _exists(_join(url, i)):
+        if fetcher.exists(_join(url, k)) and fetcher.exists(_join(url, i)):
             return TreeImages(_join(url, k), _join(url, i), extra.format(url=url) if extra else "")
     raise VirtError(
         f"No kernel and initrd found under {url} for {arch}: neither the OS's osinfo paths, a .treeinfo, "
@@ -98,21 +93,9 @@ def locate(url, *, arch="x86_64", kernel="", initrd="", treeinfo=False) -> TreeI
     )
 
 
-def fetch(url, out, *, progress=None):
+def fetch(url, out, *, fetcher, progress=None):
     """Download `url` into the open binary file `out`; returns the number of bytes."""
-    try:
-        with _open(url) as response:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while chunk := response.read(CHUNK):
-                done += len(chunk)
-                if done > MAX_IMAGE_BYTES:
-                    raise VirtError(f"{url} is larger than {MAX_IMAGE_BYTES >> 20} MiB; that is no kernel or initrd.")
-                out.write(chunk)
-                if progress and total:
-                    progress(done, total)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise VirtError(f"Cannot download {url}: {getattr(exc, 'reason', exc)}") from None
+    done = fetcher.copy(url, out, limit=MAX_IMAGE_BYTES, chunk=CHUNK, progress=progress)
     if done == 0:
         raise VirtError(f"{url} is empty.")
     out.flush()
