@@ -182,6 +182,9 @@ CELERY_BEAT_SCHEDULE = {
 KVMWEB_POOL_PATH_PREFIXES = os.environ.get("KVMWEB_POOL_PATH_PREFIXES", "/var/lib/libvirt/,/srv/,/mnt/,/data/").split(",")
 KVMWEB_UPLOAD_MAX_BYTES = int(os.environ.get("KVMWEB_UPLOAD_MAX_BYTES", 64 * 1024**3))
 
+# libvirt's test driver hosts (a fake hypervisor): for the demo and the tests, off in production.
+KVMWEB_ALLOW_TEST_HOSTS = os.environ.get("KVMWEB_ALLOW_TEST_HOSTS", "").lower() in ("1", "true", "yes", "on")
+
 # Install trees are fetched by the worker for a user, so only from public addresses; networks
 # listed here (comma-separated, e.g. "192.0.2.0/24,10.1.2.3") are allowed too: a local mirror.
 INSTALL_TREE_ALLOW = os.environ.get("KVMWEB_INSTALL_TREE_ALLOW", "")

@@ -92,13 +92,13 @@ def _check(name, uri, exclude=None):
     if not name:
         raise HostError("Enter a name.")
     try:
-        uri = uris.check(uri)
+        uri = uris.check(uri, allow_test=settings.KVMWEB_ALLOW_TEST_HOSTS)
     except uris.UriError as exc:
         raise HostError(str(exc)) from None
     others = Host.objects.exclude(pk=exclude.pk) if exclude is not None else Host.objects.all()
     if others.filter(name=name).exists():
         raise HostError(f"A host named {name!r} already exists.")
-    same = others.filter(uri=uri).first()
+    same = next((h for h in others.only("name", "uri") if uris.same(h.uri, uri)), None)
     if same is not None:
         raise HostError(f"Host {same.name!r} already connects to {uri}.")
     return name, uri
@@ -149,6 +149,10 @@ def host_update(*, actor, host, name, uri, test_connection=False):
     changes = diff({"name": host.name, "uri": host.uri}, {"name": name, "uri": uri})
     if not changes:
         return host
+    if actor is not None and "uri" in changes and not uris.same(host.uri, uri):
+        # A new URI points this entry, and every grant on it, at whatever hypervisor the worker's
+        # credentials reach: as much as adding a host, so it needs the right everywhere.
+        authorize(actor, "host.manage")
     record("host.update", Outcome.REQUESTED, actor=actor, target=host, changes=changes)
     if test_connection and "uri" in changes:
         _tested("host.update", actor, host, uri, {})
