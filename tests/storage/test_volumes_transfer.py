@@ -194,6 +194,47 @@ def test_a_qcow2_image_naming_a_backing_file_is_refused(stack, real_pool, operat
     assert "evil.qcow2" not in _names(conn, pool)
 
 
+def _send_pieces(browser, job, data, sizes):
+    """Send `data` cut into pieces of the given sizes (then the rest in one), as a script may."""
+    offset, answer = 0, None
+    for size in [*sizes, len(data)]:
+        piece = data[offset : offset + size]
+        if not piece:
+            break
+        last = offset + len(piece) == len(data)
+        path = f"{job['chunk_url']}?offset={offset}" + ("&last=1" if last else "")
+        answer = browser.json("POST", path, piece, "application/octet-stream")
+        if answer[0] != 200:
+            return answer
+        offset += len(piece)
+    return answer
+
+
+@pytest.mark.parametrize("first", [4, 8, 15], ids=lambda n: f"first-piece-{n}-bytes")
+def test_a_backing_file_is_found_however_the_header_is_cut(stack, real_pool, operator, first):
+    conn, pool = real_pool
+    header = b"QFI\xfb" + (3).to_bytes(4, "big") + (512).to_bytes(8, "big") + (11).to_bytes(4, "big")
+    data = header.ljust(512, b"\0") + b"/etc/shadow".ljust(65024, b"\0")
+    browser = Browser(stack.url, operator)
+    job = _start(browser, pool, "cut.qcow2", len(data))
+    _send_pieces(browser, job, data, [first])
+    op = _finished(job["operation"])
+    assert op.status == "failed" and "backing file" in op.error
+    assert "cut.qcow2" not in _names(conn, pool)
+
+
+def test_an_image_keeping_its_data_in_an_external_file_is_refused(stack, real_pool, operator):
+    conn, pool = real_pool
+    header = b"QFI\xfb" + (3).to_bytes(4, "big") + bytes(64) + (4).to_bytes(8, "big") + bytes(24)
+    data = header.ljust(65536, b"\0")
+    browser = Browser(stack.url, operator)
+    job = _start(browser, pool, "external.qcow2", len(data))
+    _send(browser, job, data)
+    op = _finished(job["operation"])
+    assert op.status == "failed" and "external file" in op.error
+    assert "external.qcow2" not in _names(conn, pool)
+
+
 def test_an_iso_uploaded_to_the_library_is_offered_to_the_vm_wizard(stack, real_pool, operator):
     from apps.storage.selectors import iso_images
 

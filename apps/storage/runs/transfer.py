@@ -9,10 +9,11 @@ from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.runners import runner
 from apps.operations.services import operation_cancel_requested, operation_progress
+from apps.storage.images import HEAD_BYTES, refuse_linked
 from apps.storage.models import StorageVolume
 from apps.storage.services.pipe import ABORT, CHUNK_SIZE, DATA, Pipe
 from apps.storage.services.pools import pool_refresh_inventory
-from apps.storage.services.transfer import QCOW2_MAGIC, TIME_LIMIT, stall_seconds
+from apps.storage.services.transfer import TIME_LIMIT, stall_seconds
 from apps.storage.services.volumes import VolumeError, check_space, refresh_quietly
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import streams
@@ -28,19 +29,21 @@ def _check_cancel(op):
         raise OperationCancelled(f"Cancelled by {who}.")
 
 
-def _refuse_backed_qcow2(head):
-    """libvirt probes the format of the files in a dir pool, and a backing file named inside an
-    uploaded image could point at any file on the host; only standalone images are taken."""
-    if head[:4] == QCOW2_MAGIC and len(head) >= 16 and int.from_bytes(head[8:16], "big"):
-        raise OperationError(
-            "This qcow2 image names a backing file; upload a standalone image "
-            "(`qemu-img convert -O qcow2 in.qcow2 out.qcow2` makes one)."
-        )
+def _refuse_what_libvirt_finds_linked(conn, pool, name):
+    """libvirt's own reading of what arrived (it probes the files of a dir pool on refresh): a
+    reference the header check did not know must not stay in the pool either."""
+    uuid = str(pool.uuid)
+    pool_virt.act(conn, uuid, "refresh")
+    info = volume_virt.volume_info(conn, uuid, name)
+    if info is not None and info.backing_path:
+        volume_virt.delete_quietly(conn, uuid, name)
+        refresh_quietly(conn, pool)
+        raise OperationError(f"The uploaded image names {info.backing_path} as its backing file; it was deleted.")
 
 
 def _incoming(op, pipe, size):
     """The upload's pieces as the web endpoint pushes them, with every check that ends it."""
-    received, step, idle_since = 0, -1, time.monotonic()
+    received, step, idle_since, head = 0, -1, time.monotonic(), bytearray()
     while received < size:
         _check_cancel(op)
         item = pipe.pop(timeout=1)
@@ -55,8 +58,10 @@ def _incoming(op, pipe, size):
             raise OperationError(payload.decode(errors="replace"))
         if tag != DATA:
             raise OperationError(f"The data ended at {received} of the declared {size} bytes.")
-        if received == 0:
-            _refuse_backed_qcow2(payload)
+        if len(head) < HEAD_BYTES:
+            head += payload[: HEAD_BYTES - len(head)]
+            if len(head) >= min(HEAD_BYTES, size):
+                refuse_linked(bytes(head))
         received += len(payload)
         if received > size:
             raise OperationError(f"The data is larger than the declared {size} bytes.")
@@ -91,6 +96,7 @@ def upload(op, pool):
             raise
         finally:
             pipe.close()
+        _refuse_what_libvirt_finds_linked(conn, pool, p["name"])
         pool_refresh_inventory(conn, pool.host, uuid)
     volume = StorageVolume.objects.filter(pool=pool, name=p["name"]).first()
     if volume is not None:

@@ -41,7 +41,6 @@ registry.register("volume.download", "downloaded volume")
 
 TIME_LIMIT = 24 * 3600  # a transfer's own limit (the task's and the reaper's); stalls end it sooner
 PUSH_WAIT = 60  # seconds the web endpoint waits for room before telling the browser to give up
-QCOW2_MAGIC = b"QFI\xfb"
 
 
 def upload_max_bytes():
