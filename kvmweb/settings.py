@@ -179,7 +179,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Where dir/fs/netfs pools may put their target (a form error outside them), and the largest upload.
-KVMWEB_POOL_PATH_PREFIXES = os.environ.get("KVMWEB_POOL_PATH_PREFIXES", "/var/lib/libvirt/,/srv/,/mnt/,/data/").split(",")
+# libvirt's and the system's own directories are refused whatever this says (storage/pool_policy.py).
+KVMWEB_POOL_PATH_PREFIXES = os.environ.get(
+    "KVMWEB_POOL_PATH_PREFIXES", "/var/lib/libvirt/,/srv/,/mnt/,/data/"
+).split(",")
 KVMWEB_UPLOAD_MAX_BYTES = int(os.environ.get("KVMWEB_UPLOAD_MAX_BYTES", 64 * 1024**3))
 
 # libvirt's test driver hosts (a fake hypervisor): for the demo and the tests, off in production.

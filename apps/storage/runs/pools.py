@@ -6,7 +6,8 @@ from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.operations.runners import runner
 from apps.storage.models import StoragePool
-from apps.storage.services.pools import POOL_ACTIONS, pool_refresh_inventory
+from apps.storage.pool_policy import PoolPolicyError
+from apps.storage.services.pools import POOL_ACTIONS, check_definition, pool_refresh_inventory
 from apps.storage.virt import pools as pool_virt
 
 
@@ -14,7 +15,14 @@ def _host(op):
     return Host.objects.filter(pk=op.host_id).first()
 
 
-@runner("pool.create", permission="storage.manage", target=_host)
+def _policy(op, host):
+    try:
+        check_definition(op.actor, host, op.params["xml"])
+    except PoolPolicyError as exc:
+        raise OperationError(str(exc)) from None
+
+
+@runner("pool.create", permission="storage.manage", target=_host, policy=_policy)
 def create(op, host):
     p = op.params
     with connection.connected(host.uri) as conn:

@@ -8,8 +8,10 @@ from apps.audit.services import record
 from apps.authz.rights import authorize
 from apps.operations.services import operation_queue
 from apps.storage.models import StoragePool
+from apps.storage.pool_policy import PoolPolicyError, check_pool
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
+from apps.storage.virt.pool_xml import Pool
 
 from .inventory import pool_inventory_apply, volume_inventory_sync
 
@@ -53,12 +55,23 @@ def pool_refresh_inventory(conn, host, uuid):
     return pool
 
 
+def check_definition(actor, host, xml):
+    """Device-backed pools need host.manage; directory pools stay where an administrator allows
+    (apps/storage/pool_policy.py). Run in the request and again on the worker."""
+    try:
+        pool = Pool.parse(xml)
+    except Exception as exc:  # noqa: BLE001 — the forms built or checked it; libvirt has the last word
+        raise PoolPolicyError(f"This is not a pool definition: {exc}") from None
+    check_pool(actor, host, pool.type, pool.target_path)
+
+
 def pool_create(*, actor, host, name, xml, build=False, start=True, autostart=True):
     """Define a pool from XML (built by the typed forms or pasted), then build/start it.
 
     If any step fails the definition is removed again, so nothing is left half-defined.
     """
     authorize(actor, "storage.manage", host)
+    check_definition(actor, host, xml)
     params = {"name": name, "build": build, "start": start, "autostart": autostart, "xml": xml}
     with transaction.atomic():
         return operation_queue(
