@@ -25,13 +25,19 @@ def _started(conn):
     return lambda name: process.started_at(conn, name)
 
 
+def _isolate(host, conn):
+    """Each VM's write apart: one that cannot be stored is logged (once) and skipped, and the
+    host's other VMs are still kept current."""
+    return lambda label: monitor.isolated(host, conn, label)
+
+
 @monitor.on_connect
 def first_sync(host, conn):
     # A host's first listing is its discovery, not a change: record outside changes only when
     # there was an inventory to compare with (a reconnect after downtime).
     known = VirtualMachine.objects.filter(host=host).exists()
     infos = domains.list_domains(conn, config=True)
-    vm_inventory_sync(host=host, infos=infos, detected=known, started=_started(conn))
+    vm_inventory_sync(host=host, infos=infos, detected=known, started=_started(conn), isolate=_isolate(host, conn))
     vm_inventory_fill_since(host=host, started=_started(conn))
 
 
@@ -43,6 +49,7 @@ def sync_all(host, conn):
         detected=True,
         full_info=lambda uuid: domains.domain_info(conn, uuid),
         started=_started(conn),
+        isolate=_isolate(host, conn),
     )
 
 

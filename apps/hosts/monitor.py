@@ -3,15 +3,21 @@
 It keeps one libvirt connection per host, listens for libvirt events, and once per tick makes one
 bulk call per host. It knows no app by name: apps register handlers here (in their AppConfig.ready)
 for what they care about — connect, tick, and event kinds such as "domain".
+
+Faults stay where they happen: one handler failing does not skip the others, one object failing
+(a pool, a VM: `isolated`) does not skip the rest of its host's sync, and a failure that repeats
+every tick is logged once with its traceback, then as a count (`Faults`).
 """
 
 import logging
 import queue
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.db import connection as db_connection
 
 from apps.core.errors import VirtError
@@ -53,6 +59,79 @@ def on_event(kind):
         return fn
 
     return deco
+
+
+# Seconds between the "same error N times" lines of a failure that persists.
+REPEAT_LOG_EVERY = 600.0
+
+
+@dataclass
+class _Fault:
+    signature: str
+    count: int
+    logged_at: float
+
+
+class Faults:
+    """What keeps failing, by key (host id first), so that a failure repeating every tick is logged
+    once with its traceback, then as "same error N times" now and then, and once more when it
+    clears — instead of a full traceback every tick."""
+
+    def __init__(self):
+        self._seen: dict[tuple, _Fault] = {}
+
+    def failed(self, key, what, exc):
+        signature = f"{type(exc).__name__}: {exc}".strip()
+        now = time.monotonic()
+        fault = self._seen.get(key)
+        if fault is None or fault.signature != signature:
+            self._seen[key] = _Fault(signature, 1, now)
+            log.error("monitor: %s failed: %s", what, signature, exc_info=exc)
+            return
+        fault.count += 1
+        if now - fault.logged_at >= REPEAT_LOG_EVERY:
+            fault.logged_at = now
+            log.error("monitor: %s still failing, same error %d times: %s", what, fault.count, signature)
+
+    def cleared(self, key, what):
+        fault = self._seen.pop(key, None)
+        if fault is not None:
+            log.info("monitor: %s works again after failing %d times", what, fault.count)
+
+    def count(self, key):
+        """How many times in a row this key has failed (0: it works)."""
+        fault = self._seen.get(key)
+        return fault.count if fault is not None else 0
+
+    def forget(self, host_id):
+        for key in [k for k in self._seen if k[0] == host_id]:
+            del self._seen[key]
+
+
+faults = Faults()
+
+
+@contextmanager
+def isolated(host, conn, what):
+    """One object's part of a host's sync (a pool, a VM), in a savepoint of its own: if it fails,
+    its writes are rolled back, the failure is logged (once, see Faults) and the caller goes on
+    with the next object. A libvirt error from a connection that is gone still propagates: the
+    monitor then reconnects the host, rather than log every object of a host that went away."""
+    key = (host.pk, what)
+    label = f"{host.name}: {what}"
+    try:
+        with transaction.atomic():
+            yield
+    except Exception as exc:
+        if isinstance(exc, VirtError) and not connection.alive(conn):
+            raise
+        faults.failed(key, label, exc)
+    else:
+        faults.cleared(key, label)
+
+
+def _name(fn):
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
 
 
 def read_host(conn):
@@ -114,11 +193,34 @@ class Monitor:
 
     def _guard(self, fn, *args):
         """One host's or one event's failure must not stop the monitor."""
+        key = (None, _name(fn))
         try:
             fn(*args)
-        except Exception:
-            log.exception("monitor: %s failed", getattr(fn, "__name__", fn))
+        except Exception as exc:  # noqa: BLE001 — logged by Faults, with its traceback the first time
+            faults.failed(key, _name(fn), exc)
             close_old_connections()
+        else:
+            faults.cleared(key, _name(fn))
+
+    def _call(self, session, handler, *args):
+        """Run one app's handler for a host, apart from the others: its failure is logged (once,
+        see Faults) and the next handler still runs. Returns False when the failure was the
+        host's connection going away: the session is then lost, and the caller stops."""
+        key = (session.host.pk, _name(handler))
+        label = f"{session.host.name}: {_name(handler)}"
+        try:
+            handler(session.host, session.conn, *args)
+        except VirtError as exc:
+            if not connection.alive(session.conn):
+                self.lost(session, str(exc))
+                return False
+            faults.failed(key, label, exc)
+        except Exception as exc:  # noqa: BLE001 — logged by Faults, with its traceback the first time
+            faults.failed(key, label, exc)
+            close_old_connections()
+        else:
+            faults.cleared(key, label)
+        return True
 
     # -- hosts ----------------------------------------------------------------------------------
     def sync_hosts(self):
@@ -127,6 +229,7 @@ class Monitor:
         hosts = {h.pk: h for h in Host.objects.all()}
         for host_id in set(self.sessions) - set(hosts):
             self.disconnect(self.sessions.pop(host_id))
+            faults.forget(host_id)
         now = time.monotonic()
         for host_id, host in hosts.items():
             session = self.sessions.get(host_id)
@@ -157,7 +260,8 @@ class Monitor:
         session.last_run.clear()
         host_mark_up(host=host, **facts)
         for handler in _connect_handlers:
-            handler(host, conn)
+            if not self._call(session, handler):
+                return
         log.info("monitor: connected to %s (%s)", host.name, host.uri)
 
     def disconnect(self, session):
@@ -168,14 +272,12 @@ class Monitor:
 
     def tick_host(self, session):
         now = time.monotonic()
-        try:
-            for handler, every in _tick_handlers:
-                if every is not None and now - session.last_run.get(handler, 0.0) < every:
-                    continue
-                session.last_run[handler] = now
-                handler(session.host, session.conn)
-        except VirtError as exc:
-            self.lost(session, str(exc))
+        for handler, every in _tick_handlers:
+            if every is not None and now - session.last_run.get(handler, 0.0) < every:
+                continue
+            session.last_run[handler] = now
+            if not self._call(session, handler):
+                return
 
     def lost(self, session, reason):
         self.disconnect(session)
@@ -191,11 +293,9 @@ class Monitor:
         if kind == "closed":
             self.lost(session, payload["reason"])
             return
-        try:
-            for handler in _event_handlers.get(kind, []):
-                handler(session.host, session.conn, payload)
-        except VirtError as exc:
-            self.lost(session, str(exc))
+        for handler in _event_handlers.get(kind, []):
+            if not self._call(session, handler, payload):
+                return
 
 
 # -- the hosts app's own handlers: the networks summary on the Host row ---------------------------

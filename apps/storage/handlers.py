@@ -13,10 +13,17 @@ SLOW_TICK = 15.0  # seconds; volumes have no events, and operations refresh thei
 @monitor.on_connect
 @monitor.on_tick(every=SLOW_TICK)
 def sync_pools(host, conn):
-    for pool in pool_inventory_sync(host=host, infos=pool_virt.list_pools(conn)):
+    """Each pool, and each pool's volume list, is synced apart: one that cannot be stored is
+    logged (once) and skipped, and the host's other pools are still kept current."""
+
+    def isolate(label):
+        return monitor.isolated(host, conn, label)
+
+    for pool in pool_inventory_sync(host=host, infos=pool_virt.list_pools(conn), isolate=isolate):
         if pool is not None and pool.present:
             uuid = str(pool.uuid)
-            volume_inventory_sync(pool=pool, read=lambda uuid=uuid: volume_virt.list_volumes(conn, uuid))
+            with isolate(f"volumes of pool {pool.name}"):
+                volume_inventory_sync(pool=pool, read=lambda uuid=uuid: volume_virt.list_volumes(conn, uuid))
 
 
 @monitor.on_event("pool")

@@ -1,5 +1,6 @@
 """The inventory: VM rows the monitor (and our own actions) keep in line with libvirt."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import transaction
@@ -145,15 +146,21 @@ def _record_outside_change(vm, before, info):
         record("vm.state_outside", Outcome.DETECTED, target=vm, params={"from": before["state"], "to": vm.state})
 
 
-def vm_inventory_sync(*, host, infos, detected=False, full_info=None, started=None):
+def _together(_label):
+    return nullcontext()
+
+
+def vm_inventory_sync(*, host, infos, detected=False, full_info=None, started=None, isolate=_together):
     """Reconcile the host's whole inventory with one bulk listing; touches only what changed.
-    Configuration fields are compared only when the listing carries them (on connect)."""
-    return mirror_sync(
-        VirtualMachine,
-        host=host,
-        infos=infos,
-        fields=_fields(infos),
-        apply=lambda uuid, info: vm_inventory_apply(
-            host=host, uuid=uuid, info=info, detected=detected, full_info=full_info, started=started
-        ),
-    )
+    Configuration fields are compared only when the listing carries them (on connect).
+    `isolate(label)` wraps each VM's write: the monitor passes one that keeps a VM's failure from
+    stopping the others."""
+
+    def apply(uuid, info):
+        with isolate(f"VM {info.name if info is not None else uuid}"):
+            return vm_inventory_apply(
+                host=host, uuid=uuid, info=info, detected=detected, full_info=full_info, started=started
+            )
+        return None
+
+    return mirror_sync(VirtualMachine, host=host, infos=infos, fields=_fields(infos), apply=apply)

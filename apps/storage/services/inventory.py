@@ -1,5 +1,8 @@
 """The storage inventory: written by the monitor and after every storage operation."""
 
+from contextlib import nullcontext
+from dataclasses import replace
+
 from django.db import transaction
 
 from apps.core import realtime
@@ -19,6 +22,27 @@ POOL_FIELDS = (
 )
 VOLUME_FIELDS = ("key", "path", "format", "capacity", "allocation", "backing_path")
 
+# libvirt gives sizes as unsigned 64-bit numbers; the columns are signed. A size past the column's
+# range is no real size — the test driver, for one, wraps a pool's "available" around to ~16 EiB
+# when its allocation exceeds its capacity — and storing it would fail the pool's whole sync, every
+# tick. It is stored as SIZE_LIMIT instead, which the pages show as "libvirt reports an impossible
+# size" (templates/storage/_size.html).
+SIZE_LIMIT = 2**63 - 1
+POOL_SIZES = ("capacity", "allocation", "available")
+VOLUME_SIZES = ("capacity", "allocation")
+
+
+def _fit(info, sizes):
+    """`info` with every size past what the columns hold clamped to SIZE_LIMIT."""
+    if info is None:
+        return None
+    over = {f: SIZE_LIMIT for f in sizes if getattr(info, f) > SIZE_LIMIT}
+    return replace(info, **over) if over else info
+
+
+def _together(_label):
+    return nullcontext()
+
 
 def _publish(pool, change):
     realtime.publish_on_commit(realtime.host_group(pool.host_id), "pool", id=pool.pk, change=change)
@@ -30,20 +54,29 @@ def pool_inventory_apply(*, host, uuid, info):
         StoragePool,
         host=host,
         uuid=uuid,
-        info=info,
+        info=_fit(info, POOL_SIZES),
         fields=POOL_FIELDS,
         publish=_publish,
         on_gone=lambda pool: pool.volumes.all().delete(),
     )
 
 
-def pool_inventory_sync(*, host, infos):
+def pool_inventory_sync(*, host, infos, isolate=_together):
+    """Reconcile the host's pools with one listing. `isolate(label)` wraps each pool's write: the
+    monitor passes one that keeps a pool's failure from stopping the others (that pool then
+    has None in the returned list)."""
+
+    def apply(uuid, info):
+        with isolate(f"pool {info.name if info is not None else uuid}"):
+            return pool_inventory_apply(host=host, uuid=uuid, info=info)
+        return None
+
     return mirror_sync(
         StoragePool,
         host=host,
-        infos=infos,
+        infos=[_fit(info, POOL_SIZES) for info in infos],
         fields=POOL_FIELDS,
-        apply=lambda uuid, info: pool_inventory_apply(host=host, uuid=uuid, info=info),
+        apply=apply,
     )
 
 
@@ -57,7 +90,7 @@ def volume_inventory_sync(*, pool, read):
     would otherwise delete the volume that sync had just added.
     """
     StoragePool.objects.select_for_update().filter(pk=pool.pk).first()
-    infos = read()
+    infos = [_fit(info, VOLUME_SIZES) for info in read()]
     rows = {v.name: v for v in pool.volumes.all()}
     seen = {i.name: i for i in infos}
     changed = False
