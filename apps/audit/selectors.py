@@ -29,6 +29,11 @@ def register_target_type(target_type, permission):
     _target_permissions[target_type] = permission
 
 
+def view_permission(target_type):
+    """The right that lets a user see a target of this type, or None (accounts, the audit log)."""
+    return _target_permissions.get(target_type)
+
+
 def target_types():
     return sorted(set(_target_permissions) | ACCOUNT_TYPES)
 

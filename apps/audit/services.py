@@ -6,6 +6,7 @@ import ipaddress
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.authz.rights import may
 from apps.core import context, realtime
 
 from . import chain, registry
@@ -95,5 +96,45 @@ def record(action, outcome, *, actor=None, target=None, params=None, changes=Non
     return event
 
 
+class _Unseen:
+    """A target named by id only: a refusal must not tell the user the name of an object (or of
+    its host) they may not see, in their own "denied" rows or anywhere else."""
+
+    def __init__(self, fields, show_host):
+        self.fields = {
+            **fields,
+            "target_name": f"#{fields.get('target_id') or '?'}",
+            "host_name": fields.get("host_name")
+            if show_host
+            else (f"#{fields['host_id']}" if fields.get("host_id") else ""),
+        }
+
+    def audit_target(self):
+        return self.fields
+
+
+def _as_seen_by(actor, target):
+    from .selectors import view_permission
+
+    if target is None or not hasattr(target, "authz_scopes"):
+        return target
+    fields = target.audit_target()
+    permission = view_permission(fields.get("target_type"))
+    if permission is None or may(actor, permission, target):
+        return target
+    host_id = fields.get("host_id")
+    show_host = host_id is not None and may(actor, "host.view", _HostScope(host_id))
+    return _Unseen(fields, show_host)
+
+
+class _HostScope:
+    def __init__(self, host_id):
+        self.host_id = host_id
+
+    def authz_scopes(self):
+        return [("host", self.host_id)]
+
+
 def record_denied(*, actor, permission, target=None):
+    target = _as_seen_by(actor, target)
     return record("auth.denied", Outcome.DENIED, actor=actor, target=target, params={"permission": permission})

@@ -26,7 +26,7 @@ SECRET = "hunter2-do-not-show"
 
 @pytest.fixture
 def other_host(db):
-    return host_create(actor=None, name="other", uri=TEST_URI + "?other")
+    return host_create(actor=None, name="other", uri="test:///default")
 
 
 @pytest.fixture
