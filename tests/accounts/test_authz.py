@@ -13,7 +13,7 @@ from apps.authz.rights import authorize, may, rights
 from apps.compute.selectors import vms_visible
 from apps.hosts.services import host_create
 from tests.conftest import PASSWORD
-from tests.helpers import TEST_URI, make_vm
+from tests.helpers import make_vm
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_a_team_grant_reaches_its_members(demo_host, bob, admin):
 
 
 def test_a_host_grant_covers_its_vms_and_no_other_host(demo_host, bob):
-    other = host_create(actor=None, name="other", uri=TEST_URI + "?other")
+    other = host_create(actor=None, name="other", uri="qemu+ssh://root@hv2.example.com/system")  # never connected
     mine, theirs = make_vm(demo_host), make_vm(other)
     services.grant_add(actor=None, user=bob, role="Viewer", scope=demo_host)
     assert may(bob, "vm.view", mine) and not may(bob, "vm.view", theirs)
@@ -99,10 +99,19 @@ def test_logout_everywhere_ends_other_sessions(admin, bob):
 
 
 def test_deactivating_a_user_ends_their_sessions(admin, bob):
+    page = reverse("compute:vm_list")
     other = Client()
-    other.login(username="bob", password=PASSWORD)
+    assert other.login(username="bob", password=PASSWORD)
+    assert other.get(page).status_code == 200  # the session works before
     services.user_update(actor=admin, user=bob, is_active=False)
-    assert other.get(reverse("compute:vm_list")).status_code == 302
+    response = other.get(page)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert not Client().login(username="bob", password=PASSWORD)  # nor can bob log in again
+    # Ended, not only refused while bob is inactive: once reactivated, the old session still is
+    # logged out, and a new login works.
+    services.user_update(actor=admin, user=bob, is_active=True)
+    assert other.get(page).status_code == 302
+    assert Client().login(username="bob", password=PASSWORD)
 
 
 def test_admin_builds_a_team_and_grants_through_the_pages(client, admin, bob, demo_host):

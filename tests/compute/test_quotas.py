@@ -30,5 +30,15 @@ def test_each_limit_is_checked_with_a_clear_message(demo_host):
 
 
 def test_no_team_or_no_limit_means_no_quota(demo_host):
-    quota_check(None, vms=100)
-    quota_check(team_create(actor=None, name="free"), vms=100, vcpus=1000)
+    free = team_create(actor=None, name="free")
+    limited = team_create(actor=None, name="limited", max_vms=1)
+    vm = make_vm(demo_host)
+    VirtualMachine.objects.filter(pk=vm.pk).update(team=free)
+    # Neither a VM in no team nor a team without limits is refused anything, however much it asks
+    # (quota_check raises QuotaExceeded to refuse, so returning is the answer "allowed").
+    assert quota_check(None, vms=100) is None
+    assert quota_check(free, vms=100, vcpus=1000, memory_mib=10**6, disk_gib=10**4) is None
+    # A limit on VMs refuses the same request, and limits nothing else.
+    with pytest.raises(QuotaExceeded, match="100 of VMs, over its quota of 1"):
+        quota_check(limited, vms=100)
+    assert quota_check(limited, vcpus=1000, memory_mib=10**6, disk_gib=10**4) is None

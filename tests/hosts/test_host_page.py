@@ -33,7 +33,7 @@ def test_test_driver_capabilities_parse(test_driver):
     assert {g.os_type for g in caps.guests} == {"hvm", "xen"}
     assert caps.domain_types == ["test"] and caps.best_domain_type() == "test" and not caps.has_kvm
     assert caps.iommu_support is False
-    assert caps.node_devices is None or caps.node_devices >= 0
+    assert caps.node_devices >= 3  # the test driver's own: computer, scsi_host1, scsi_host2 (tests may add more)
     # The test driver has no domain capabilities: None, not an error.
     assert capabilities.domain_capabilities(test_driver) is None
 
@@ -49,6 +49,7 @@ def test_qemu_capabilities_parse(qemu_conn):
     assert "host-passthrough" in dom.cpu_modes or "maximum" in dom.cpu_modes
     assert dom.max_vcpus and dom.emulator.startswith("/")
     assert isinstance(dom.uefi, bool)
+    assert caps.node_devices >= 1  # the node device driver answers: at least the "computer" itself
 
 
 def test_domain_capabilities_parse_firmware_and_modes():

@@ -1,7 +1,6 @@
-"""Clone and delete on a real libvirtd with QEMU: a tiny domain (96 MiB, a 64 MiB qcow2 in a dir
-pool of its own, one NIC, VNC on 127.0.0.1), cloned, both booted, then deleted with and without
-their storage. The worker side runs in this process (operation_run); the real worker is
-exercised by the other real tests.
+"""Clone and delete on a real libvirtd with QEMU, run by the real worker: a tiny domain (96 MiB, a
+64 MiB qcow2 in a dir pool of its own, one NIC, VNC on 127.0.0.1), cloned, both booted, then
+deleted with and without their storage.
 """
 
 import os
@@ -15,30 +14,27 @@ from apps.audit.models import AuditEvent
 from apps.compute.models import VirtualMachine
 from apps.compute.services import clone as clone_services
 from apps.compute.services import delete as delete_services
-from apps.compute.services.clone_run import vm_clone_execute
-from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains
 from apps.core.errors import VirtError
 from apps.hosts.services import host_create
-from apps.operations.services import operation_run
-from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.models import StoragePool
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.pool_xml import Pool, Target
 from apps.storage.virt.volume_xml import Volume
-from tests.helpers import QEMU_URI, unique
+from tests.helpers import QEMU_URI, finished, unique, wait_for
 
-pytestmark = [pytest.mark.qemu, pytest.mark.django_db]
+pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 MiB = 1 << 20
 NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
 
 
 @pytest.fixture
-def local(qemu_conn, db):
+def local(stack, qemu_conn):
     return host_create(actor=None, name="local", uri=QEMU_URI)
 
 
-def _dir_pool(conn, host):
+def _dir_pool(conn):
     name = unique("kvmweb-test-pool")
     path = f"/var/lib/libvirt/{name}"
     uuid = pool_virt.define(conn, Pool(type="dir", name=name, target=Target(path=path)).to_xml())
@@ -49,9 +45,18 @@ def _dir_pool(conn, host):
 
 @pytest.fixture
 def real_pools(qemu_conn, local):
-    """Two dir pools on the real libvirtd, removed with everything in them afterwards."""
-    made = [_dir_pool(qemu_conn, local) for _ in range(2)]
-    yield [(pool_refresh_inventory(qemu_conn, local, uuid), path) for uuid, path in made]
+    """Two dir pools on the real libvirtd, as the monitor lists them; removed with everything in
+    them afterwards."""
+    made = [_dir_pool(qemu_conn) for _ in range(2)]
+
+    def listed(uuid):
+        return wait_for(
+            lambda: StoragePool.objects.filter(host=local, uuid=uuid, state="running").first(),
+            timeout=30,
+            message="the monitor to list the pool",
+        )
+
+    yield [(listed(uuid), path) for uuid, path in made]
     for uuid, path in made:
         for info in volume_virt.list_volumes(qemu_conn, uuid):
             volume_virt.delete_quietly(qemu_conn, uuid, info.name)
@@ -72,10 +77,12 @@ def domains_made(qemu_conn):
 
 
 def tiny_source(conn, host, pool, made, *, uefi=False):
+    """A tiny domain whose disk is a new volume of `pool`, once the monitor lists both."""
     name = unique("kvmweb-test")
     vol = volume_virt.create(
         conn, str(pool.uuid), Volume(name=f"{name}.qcow2", capacity=64 * MiB, format="qcow2").to_xml()
     )
+    pool_virt.act(conn, str(pool.uuid), "refresh")  # the monitor re-reads the pool on its event
     root = etree.Element("domain", type=domains.best_virt_type(conn))
     etree.SubElement(root, "name").text = name
     etree.SubElement(root, "uuid").text = str(uuidlib.uuid4())
@@ -98,13 +105,13 @@ def tiny_source(conn, host, pool, made, *, uefi=False):
     etree.SubElement(devices, "graphics", type="vnc", listen="127.0.0.1", autoport="yes")
     uuid = domains.define(conn, etree.tostring(root, encoding="unicode"))
     made.append(uuid)
-    pool_refresh_inventory(conn, host, str(pool.uuid))
-    return vm_inventory_apply(host=host, uuid=uuid, info=domains.domain_info(conn, uuid)), vol.path
+    wait_for(lambda: pool.volumes.filter(name=f"{name}.qcow2").exists(), timeout=30, message="the new volume")
+    vm = wait_for(lambda: VirtualMachine.objects.filter(host=host, uuid=uuid).first(), timeout=30, message="the VM")
+    return vm, vol.path
 
 
 def clone(operator, vm, name, made, **kwargs):
-    op = operation_run(clone_services.vm_clone(actor=operator, vm=vm, name=name, **kwargs).pk, vm_clone_execute)
-    op.refresh_from_db()
+    op = finished(clone_services.vm_clone(actor=operator, vm=vm, name=name, **kwargs), timeout=120)
     assert op.status == "succeeded", op.error
     new = VirtualMachine.objects.get(pk=op.params["vm_id"])
     made.append(str(new.uuid))
@@ -112,8 +119,7 @@ def clone(operator, vm, name, made, **kwargs):
 
 
 def delete(operator, vm, **options):
-    op = delete_services.vm_delete(actor=operator, vm=vm, confirm=vm.name, **options)
-    op = operation_run(op.pk, delete_services.vm_delete_execute)
+    op = finished(delete_services.vm_delete(actor=operator, vm=vm, confirm=vm.name, **options))
     assert op.status == "succeeded", op.error
     return op
 
@@ -183,9 +189,6 @@ def test_uefi_clone_gets_its_own_nvram_and_delete_removes_it_when_asked(
     source, _disk = tiny_source(qemu_conn, local, pool, domains_made, uefi=True)
     domains.power(qemu_conn, str(source.uuid), "start")  # libvirt makes the source's store at first start
     domains.power(qemu_conn, str(source.uuid), "destroy")
-    source = vm_inventory_apply(
-        host=local, uuid=str(source.uuid), info=domains.domain_info(qemu_conn, str(source.uuid))
-    )
     source_nvram = dumpxml(source.name).findtext("os/nvram")
     assert source_nvram and os.path.exists(source_nvram)
     name = unique("kvmweb-test")

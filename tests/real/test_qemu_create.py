@@ -1,7 +1,7 @@
 """The create wizard's work on the real libvirtd: a tiny VM with a new 64 MiB qcow2 disk on a dir
 pool, network boot, started; and an install from a tree served by a local http.server, whose fake
 kernel and initrd are uploaded into volumes through libvirt's stream API (defined only: a fake
-kernel cannot boot)."""
+kernel cannot boot). The request half runs here, the work in the real worker process."""
 
 import functools
 import http.server
@@ -12,23 +12,25 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from apps.audit.models import AuditEvent
 from apps.compute.models import VirtualMachine
 from apps.compute.services.create import create_plan, vm_create
-from apps.compute.services.create_run import vm_create_execute
 from apps.compute.virt import domains
+from apps.hosts.models import Host
 from apps.hosts.services import host_create
-from apps.operations.services import operation_run
-from apps.storage.services.pools import pool_refresh_inventory
+from apps.storage.models import StoragePool
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
-from tests.helpers import QEMU_URI, unique
+from tests.helpers import QEMU_URI, finished, unique, wait_for
 
-pytestmark = [pytest.mark.qemu, pytest.mark.django_db]
+pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def local_host(qemu_conn):
-    return host_create(actor=None, name=unique("local"), uri=QEMU_URI)
+def local_host(stack, qemu_conn):
+    host = host_create(actor=None, name=unique("local"), uri=QEMU_URI)
+    wait_for(lambda: Host.objects.get(pk=host.pk).state == "up", timeout=30, message="the monitor to connect")
+    return Host.objects.get(pk=host.pk)
 
 
 @pytest.fixture
@@ -38,9 +40,17 @@ def dir_pool(qemu_conn, local_host):
     uuid = pools.define(qemu_conn, Pool(type="dir", name=name, target=Target(path=path)).to_xml())
     pools.act(qemu_conn, uuid, "build")
     pools.act(qemu_conn, uuid, "start")
-    yield pool_refresh_inventory(qemu_conn, local_host, uuid)
+    yield wait_for(
+        lambda: StoragePool.objects.filter(host=local_host, uuid=uuid, state="running").first(),
+        timeout=30,
+        message="the monitor to list the pool",
+    )
     pools.undefine_quietly(qemu_conn, uuid)
     subprocess.run(["rm", "-rf", path], check=False)
+
+
+def _virsh(*args):
+    return subprocess.run(["virsh", "-c", QEMU_URI, *args], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
@@ -64,10 +74,7 @@ def created(qemu_conn):
 
 def _create(admin, host, **kw):
     params = create_plan(actor=admin, host=host, **kw)
-    op = vm_create(actor=admin, host=host, params=params)
-    operation_run(op.pk, vm_create_execute)
-    op.refresh_from_db()
-    return op, params
+    return finished(vm_create(actor=admin, host=host, params=params), timeout=120), params
 
 
 def test_tiny_vm_with_a_new_qcow2_disk_boots_from_the_network(
@@ -83,14 +90,16 @@ def test_tiny_vm_with_a_new_qcow2_disk_boots_from_the_network(
         created.append(str(vm.uuid))
     assert op.status == "succeeded", op.error
     assert vm.state == "running"
+    assert _virsh("domstate", name).strip() == "running"
     disk = f"{dir_pool.target_path}/{name}.qcow2"
     info = subprocess.run(["qemu-img", "info", "-U", disk], capture_output=True, text=True, check=True).stdout
     assert "file format: qcow2" in info and "virtual size: 64 MiB" in info
-    blk = subprocess.run(["virsh", "-c", QEMU_URI, "domblklist", name], capture_output=True, text=True).stdout
-    assert disk in blk
+    assert disk in _virsh("domblklist", name)
     inactive = etree.fromstring(qemu_conn.lookupByName(name).XMLDesc(2))
     assert [b.get("dev") for b in inactive.findall("os/boot")] == ["hd"]  # the next boot is from the disk
     assert inactive.find("devices/interface/source").get("network") == isolated_network
+    outcomes = AuditEvent.objects.filter(operation_id=op.pk).values_list("outcome", "actor_name")
+    assert sorted(outcomes) == [("requested", admin.username), ("succeeded", admin.username)]
 
 
 @pytest.fixture

@@ -9,24 +9,24 @@ from apps.compute import services
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.services import host_create
-from apps.operations.models import Operation
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
-from tests.helpers import QEMU_URI, unique, wait_for
+from tests.helpers import QEMU_URI, finished, unique, wait_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def dir_pool(qemu_conn):
-    """A dir pool with one 32 MiB raw image, on the real libvirtd."""
+    """A dir pool with two 32 MiB raw images, on the real libvirtd."""
     name = unique("kvmweb-test-pool")
     path = f"/var/lib/libvirt/{name}"
     uuid = pools.define(qemu_conn, Pool(type="dir", name=name, target=Target(path=path)).to_xml())
     pools.act(qemu_conn, uuid, "build")
     pools.act(qemu_conn, uuid, "start")
-    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", f"{path}/extra.img", "32M"], check=True)
+    for image in ("extra.img", "other.img"):
+        subprocess.run(["qemu-img", "create", "-q", "-f", "raw", f"{path}/{image}", "32M"], check=True)
     pools.act(qemu_conn, uuid, "refresh")
     yield name, path
     pools.undefine_quietly(qemu_conn, uuid)
@@ -34,10 +34,15 @@ def dir_pool(qemu_conn):
 
 
 def _run(op):
-    wait_for(lambda: Operation.objects.get(pk=op.pk).finished, timeout=60, message=f"{op.kind} finished")
-    op.refresh_from_db()
+    op = finished(op)
     assert op.status == "succeeded", op.error
     return op
+
+
+def _inactive_xml(name):
+    return subprocess.run(
+        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _domblklist(name):
@@ -45,30 +50,36 @@ def _domblklist(name):
     return {line.split()[0]: line.split()[1] for line in out.stdout.splitlines()[2:] if line.strip()}
 
 
-def test_attach_a_pool_volume_live_and_config_then_detach(stack, operator, tiny_domain, dir_pool, qemu_conn):
-    name, dom_uuid = tiny_domain
+def test_attach_live_and_config_then_detach_a_virtio_and_a_scsi_disk(stack, operator, tiny_domain, dir_pool, qemu_conn):
+    name, _ = tiny_domain
     pool_name, pool_path = dir_pool
-    domains.power(qemu_conn, dom_uuid, "start")
-    host = host_create(actor=None, name="local", uri=QEMU_URI)
-    vm = wait_for(lambda: VirtualMachine.objects.filter(host=host, name=name, state="running").first(), timeout=20)
-    pool = wait_for(lambda: StoragePool.objects.filter(host=host, name=pool_name).first(), timeout=20, message="pool")
-    volume = wait_for(lambda: pool.volumes.filter(name="extra.img").first(), timeout=30, message="volume")
+    vm, pool = _running_vm(qemu_conn, tiny_domain, pool_name)
+    extra = pool.volumes.get(name="extra.img")
+    other = wait_for(lambda: pool.volumes.filter(name="other.img").first(), timeout=30, message="other.img")
 
-    op = _run(services.vm_disk_attach(actor=operator, vm=vm, volume=volume, live=True, config=True))
+    op = _run(services.vm_disk_attach(actor=operator, vm=vm, volume=extra, live=True, config=True))
     assert "as vdb" in op.message
     assert _domblklist(name)["vdb"] == f"{pool_path}/extra.img"  # live
-    inactive = subprocess.run(
-        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
-    ).stdout
-    assert f"{pool_path}/extra.img" in inactive  # and saved for the next start
+    assert f"{pool_path}/extra.img" in _inactive_xml(name)  # and saved for the next start
 
     op = _run(services.vm_disk_detach(actor=operator, vm=vm, target="vdb", live=True, config=True))
-    inactive = subprocess.run(
-        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
-    ).stdout
-    assert f"{pool_path}/extra.img" not in inactive
-    # This guest has no OS to answer the hot-unplug request, so the live disk stays, and says so.
-    assert "vdb" not in _domblklist(name) or "has not released it yet" in op.message
+    assert f"{pool_path}/extra.img" not in _inactive_xml(name)
+    # A virtio disk is a PCI device: QEMU removes it only when the guest answers the ACPI eject
+    # request, and this guest has no OS to answer. It stays live, and the operation says so.
+    assert _domblklist(name)["vdb"] == f"{pool_path}/extra.img"
+    assert (
+        op.message
+        == f"vdb detached from {vm.name}; the running guest has not released it yet, it goes when the guest does"
+    )
+
+    # A SCSI disk is unplugged by QEMU itself, without the guest: gone live and from the definition.
+    op = _run(services.vm_disk_attach(actor=operator, vm=vm, volume=other, bus="scsi", live=True, config=True))
+    assert "as sda" in op.message
+    assert _domblklist(name)["sda"] == f"{pool_path}/other.img"
+    op = _run(services.vm_disk_detach(actor=operator, vm=vm, target="sda", live=True, config=True))
+    assert op.message == f"sda detached from {vm.name}"
+    assert "sda" not in _domblklist(name)
+    assert f"{pool_path}/other.img" not in _inactive_xml(name)
 
 
 def _running_vm(qemu_conn, tiny_domain, pool_name):
@@ -131,10 +142,7 @@ def test_a_new_volume_is_created_attached_live_and_grown_live(stack, operator, t
     )
     assert "preallocated raw volume" in op.message and "as sda" in op.message
     assert "sda" not in _domblklist(name)
-    inactive = subprocess.run(
-        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
-    ).stdout
-    assert f"{pool_path}/full.img" in inactive
+    assert f"{pool_path}/full.img" in _inactive_xml(name)
     assert os.stat(f"{pool_path}/full.img").st_blocks * 512 >= 8 << 20
 
 
@@ -161,7 +169,4 @@ def test_cdrom_drive_added_then_an_iso_inserted_and_ejected_live(stack, operator
     assert _domblklist(name)["sda"] == f"{pool_path}/boot.iso"
     op = _run(cdrom.vm_cdrom_eject(actor=operator, vm=vm, target="sda", live=True, config=True))
     assert _domblklist(name)["sda"] == "-"
-    inactive = subprocess.run(
-        ["virsh", "-c", QEMU_URI, "dumpxml", "--inactive", name], capture_output=True, text=True, check=True
-    ).stdout
-    assert "boot.iso" not in inactive
+    assert "boot.iso" not in _inactive_xml(name)

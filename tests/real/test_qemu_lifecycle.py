@@ -1,6 +1,5 @@
 """One real QEMU domain (KVM where /dev/kvm works, TCG otherwise) through the whole pipeline."""
 
-import shutil
 import subprocess
 
 import pytest
@@ -8,16 +7,13 @@ import pytest
 from apps.compute import services
 from apps.compute.models import VirtualMachine
 from apps.hosts.services import host_create
-from apps.operations.models import Operation
-from tests.helpers import QEMU_URI, wait_for
+from tests.helpers import QEMU_URI, finished, wait_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 
 
 def _power(operator, vm, action):
-    op = services.vm_power(actor=operator, vm=vm, action=action)
-    wait_for(lambda: Operation.objects.get(pk=op.pk).finished, timeout=60, message=f"{action} finished")
-    op.refresh_from_db()
+    op = finished(services.vm_power(actor=operator, vm=vm, action=action))
     assert op.status == "succeeded", op.error
     return op
 
@@ -26,7 +22,6 @@ def _virsh(*args):
     return subprocess.run(["virsh", "-c", QEMU_URI, *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.mark.skipif(shutil.which("qemu-img") is None, reason="qemu-img is not installed")
 def test_start_pause_resume_and_force_off_a_real_domain(stack, operator, tiny_domain):
     name, dom_uuid = tiny_domain
     host = host_create(actor=None, name="local", uri=QEMU_URI)

@@ -1,28 +1,39 @@
-"""Settings and XML edits on a tiny real QEMU domain: vCPU hot-plug and the balloon now, what QEMU
-refuses live saved for the next boot (and said so), metadata live, a define libvirt refuses."""
+"""Settings and XML edits on a tiny real QEMU domain, run by the real worker: vCPU hot-plug and the
+balloon now, what QEMU refuses live saved for the next boot (and said so), metadata live, a define
+libvirt refuses."""
 
 import subprocess
 
 import pytest
 from lxml import etree
 
+from apps.audit.models import AuditEvent
+from apps.compute.models import VirtualMachine
 from apps.compute.services import settings as services
 from apps.compute.services import xmledit as xml_services
-from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, xmledit
 from apps.hosts.services import host_create
-from apps.operations.services import operation_run
-from tests.helpers import QEMU_URI
+from tests.helpers import QEMU_URI, finished, wait_for
 
-pytestmark = [pytest.mark.qemu, pytest.mark.django_db]
+pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def vm(db, qemu_conn, tiny_domain, django_capture_on_commit_callbacks):
+def vm(stack, qemu_conn, tiny_domain):
+    """The tiny domain (shut off) as the monitor's inventory has it."""
     _name, dom_uuid = tiny_domain
     host = host_create(actor=None, name="local", uri=QEMU_URI)
-    with django_capture_on_commit_callbacks(execute=False):
-        yield vm_inventory_apply(host=host, uuid=dom_uuid, info=domains.domain_info(qemu_conn, dom_uuid))
+    return wait_for(
+        lambda: VirtualMachine.objects.filter(host=host, uuid=dom_uuid).first(),
+        timeout=30,
+        message="the monitor to list the domain",
+    )
+
+
+def _run(op, status="succeeded"):
+    op = finished(op)
+    assert op.status == status, op.error or op.message
+    return op
 
 
 def _virsh(*args):
@@ -30,22 +41,8 @@ def _virsh(*args):
 
 
 def change(actor, vm, **changes):
-    current = services.read(vm)
-    values = {
-        "vcpus": current.live_vcpus if current.running else current.vcpus,
-        "max_vcpus": current.max_vcpus,
-        "memory_mib": (current.live_memory_kib if current.running else current.memory_kib) // 1024,
-        "max_memory_mib": current.max_memory_kib // 1024,
-        "autostart": current.autostart,
-        "boot": current.boot,
-        "bootmenu": current.bootmenu,
-        "title": current.title,
-        "description": current.description,
-    } | changes
-    op = services.vm_settings_change(actor=actor, vm=vm, **values)
-    op = operation_run(op.pk, services.vm_settings_execute)
-    assert op.status == "succeeded", op.error
-    return op
+    values = services.current_values(services.read(vm)) | changes
+    return _run(services.vm_settings_change(actor=actor, vm=vm, **values))
 
 
 def test_vcpus_and_memory_live_where_qemu_allows_else_next_boot(vm, operator, qemu_conn):
@@ -87,15 +84,15 @@ def test_title_live_and_an_xml_edit_libvirt_refuses(vm, operator, qemu_conn):
     before = xmledit.read(qemu_conn, str(vm.uuid))
     root = etree.fromstring(before)
     root.find("devices/disk/target").set("bus", "warp")
-    op = xml_services.vm_xml_edit(actor=operator, vm=vm, xml=etree.tostring(root, encoding="unicode"))
-    op = operation_run(op.pk, xml_services.vm_xml_execute)
-    assert op.status == "failed" and "validate" in op.error
+    op = _run(xml_services.vm_xml_edit(actor=operator, vm=vm, xml=etree.tostring(root, encoding="unicode")), "failed")
+    assert "validate" in op.error
     assert xmledit.read(qemu_conn, str(vm.uuid)) == before
 
     root = etree.fromstring(before)
     root.find("description").text = "edited"
-    op = xml_services.vm_xml_edit(actor=operator, vm=vm, xml=etree.tostring(root, encoding="unicode"))
-    op = operation_run(op.pk, xml_services.vm_xml_execute)
-    assert op.status == "succeeded", op.error
+    op = _run(xml_services.vm_xml_edit(actor=operator, vm=vm, xml=etree.tostring(root, encoding="unicode")))
     assert op.message.endswith("the running VM uses it from its next start")
     assert etree.fromstring(_virsh("dumpxml", "--inactive", vm.name)).findtext("description") == "edited"
+    # The audit has the diff of what changed, never the submitted text.
+    outcome = AuditEvent.objects.get(operation_id=op.pk, outcome="succeeded")
+    assert "+  <description>edited</description>" in outcome.params["diff"] and "xml" not in outcome.params
