@@ -33,6 +33,7 @@ KINDS = {
     "vm.clone",
     "vm.delete",
     "pool.create",
+    "pool.iso_library",
     *(
         f"pool.{a}"
         for a in ("start", "stop", "build", "refresh", "delete", "undefine", "autostart_on", "autostart_off")

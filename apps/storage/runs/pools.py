@@ -1,12 +1,15 @@
 """Pools on the worker: define (and build, start, autostart) from the checked XML, and the pool
 actions (services/pools.py queues them)."""
 
+from django.db import transaction
+
 from apps.core.errors import OperationError
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.operations.runners import runner
 from apps.storage.models import StoragePool
 from apps.storage.pool_policy import PoolPolicyError
+from apps.storage.services.inventory import publish_pool_change
 from apps.storage.services.pools import POOL_ACTIONS, check_definition, pool_refresh_inventory
 from apps.storage.virt import pools as pool_virt
 
@@ -51,3 +54,17 @@ def act(op, pool):
         pool_refresh_inventory(conn, pool.host, str(pool.uuid))
     return f"{pool.name}: {POOL_ACTIONS[action]}"
 
+
+
+@runner("pool.iso_library", permission="storage.manage", target=StoragePool, related=["host"])
+@transaction.atomic
+def iso_library(op, pool):
+    on = op.params["iso_library"]
+    if on:
+        others = StoragePool.objects.filter(host=pool.host, is_iso_library=True).exclude(pk=pool.pk)
+        for other in others:
+            publish_pool_change(other, "iso_library")
+        others.update(is_iso_library=False)
+    StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=on)
+    publish_pool_change(pool, "iso_library")
+    return f"{pool.name} is {'now' if on else 'no longer'} the ISO library of {pool.host.name}"

@@ -44,7 +44,8 @@ def _together(_label):
     return nullcontext()
 
 
-def _publish(pool, change):
+def publish_pool_change(pool, change):
+    """Open pool pages and lists re-read the pool after commit."""
     realtime.publish_on_commit(realtime.host_group(pool.host_id), "pool", id=pool.pk, change=change)
 
 
@@ -56,7 +57,7 @@ def pool_inventory_apply(*, host, uuid, info):
         uuid=uuid,
         info=_fit(info, POOL_SIZES),
         fields=POOL_FIELDS,
-        publish=_publish,
+        publish=publish_pool_change,
         on_gone=lambda pool: pool.volumes.all().delete(),
     )
 
@@ -108,5 +109,5 @@ def volume_inventory_sync(*, pool, read):
         StorageVolume.objects.filter(pk__in=gone).delete()
         changed = True
     if changed:
-        _publish(pool, "volumes")
+        publish_pool_change(pool, "volumes")
     return changed

@@ -3,11 +3,8 @@
 from django.db import transaction
 
 from apps.audit import registry
-from apps.audit.models import Outcome
-from apps.audit.services import record
 from apps.authz.rights import authorize
 from apps.operations.services import operation_queue
-from apps.storage.models import StoragePool
 from apps.storage.pool_policy import PoolPolicyError, check_pool
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
@@ -95,11 +92,9 @@ def pool_action(*, actor, pool, action):
         )
 
 
-@transaction.atomic
 def pool_set_iso_library(*, actor, pool, on=True):
-    """Mark (or unmark) the pool whose volumes the VM wizard offers as installation media."""
+    """Mark (or unmark) the pool whose volumes the VM wizard offers as installation media. An
+    operation like every change (requested, then its outcome); a refusal stays in the audit log."""
     authorize(actor, "storage.manage", pool)
-    if on:
-        StoragePool.objects.filter(host=pool.host, is_iso_library=True).exclude(pk=pool.pk).update(is_iso_library=False)
-    StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=on)
-    record("pool.iso_library", Outcome.SUCCEEDED, actor=actor, target=pool, params={"iso_library": on})
+    with transaction.atomic():
+        return operation_queue(actor=actor, kind="pool.iso_library", target=pool, params={"iso_library": bool(on)})
