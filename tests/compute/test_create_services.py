@@ -223,3 +223,33 @@ def test_define_from_xml_refused_by_libvirt_fails_with_its_words(operator, host)
     for u in uuids:
         domains.undefine(connection.get(TEST_URI), u)
     assert uuids == []
+
+
+def test_a_graphics_password_in_defined_xml_is_never_stored_or_audited(operator, host, team):
+    """Issue: teams stay apart, item 10: the audit rows and the operation kept the whole XML."""
+    from apps.audit.models import AuditEvent
+
+    name = unique("xml")
+    extra = "<devices><graphics type='vnc' port='-1' passwd='s3cr3t-vnc'/></devices>"
+    xml = DOMAIN_XML.format(name=name, extra=extra)
+    op = vm_define_xml(actor=operator, host=host, xml=xml, name=name, vcpus=1, memory_mib=128, team=team)
+    assert "s3cr3t-vnc" in Operation.objects.get(pk=op.pk).params["xml"], "the worker needs it while queued"
+    op = run(op)
+    assert op.status == "succeeded", op.error
+    created_domains.append(str(VirtualMachine.objects.get(host=host, name=name).uuid))
+    assert "s3cr3t-vnc" not in str(Operation.objects.get(pk=op.pk).params)
+    records = list(AuditEvent.objects.filter(operation_id=op.pk).order_by("id").values_list("outcome", "params"))
+    assert [outcome for outcome, _ in records] == ["requested", "succeeded"]
+    assert "s3cr3t-vnc" not in str(records) and "passwd=" in str(records[0][1]), "masked, not dropped"
+    domain = connection.get(TEST_URI).lookupByName(name)
+    assert "s3cr3t-vnc" in domain.XMLDesc(1), "libvirt got the real password"  # VIR_DOMAIN_XML_SECURE
+
+
+def test_a_refused_define_forgets_the_xml_too(operator, host):
+    name = unique("xml")
+    xml = DOMAIN_XML.format(name=name, extra="<devices><graphics type='vnc' passwd='s3cr3t-vnc'/></devices>")
+    op = vm_define_xml(actor=operator, host=host, xml=xml, name=name, vcpus=1, memory_mib=128)
+    operator.grants.all().delete()
+    op = run(op)
+    assert op.status == "failed"
+    assert "s3cr3t-vnc" not in str(Operation.objects.get(pk=op.pk).params)

@@ -21,6 +21,7 @@ from apps.core.fetch import SafeFetcher, parse_networks
 from apps.core.units import human_bytes
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
+from apps.operations.models import Operation
 from apps.operations.runners import require, runner
 from apps.operations.services import operation_progress
 from apps.storage.models import StoragePool, StorageVolume
@@ -196,8 +197,23 @@ def _refresh_pools(conn, host, p):
                 pass
 
 
-@runner("vm.define", permission="vm.create", target=_host, policy=_define_policy)
+def _forget_xml(op):
+    """The submitted text (with any graphics password) leaves the row once the work is over;
+    the masked copy stays for the operations panel."""
+    if "xml" in (op.params or {}):
+        op.params = {**op.params, "xml": xmledit.mask(op.params["xml"])}
+        Operation.objects.filter(pk=op.pk).update(params=op.params)
+
+
+@runner("vm.define", permission="vm.create", target=_host, policy=_define_policy, cleanup=_forget_xml)
 def define(op, host):
+    try:
+        return _define(op, host)
+    finally:
+        _forget_xml(op)
+
+
+def _define(op, host):
     p = op.params
     with connection.connected(host.uri) as conn:
         if domains.name_taken(conn, p["name"]):

@@ -27,8 +27,8 @@ from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
 from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.services.create_xml import SOURCES, os_entry
-from apps.hosts.virt import capabilities as capabilities
-from apps.hosts.virt import connection
+from apps.compute.virt import xmledit
+from apps.hosts.virt import capabilities, connection
 from apps.hosts.virt import networks as host_networks
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue
@@ -311,11 +311,11 @@ def vm_define_xml(*, actor, host, xml, name, vcpus, memory_mib, team=None):
         quota_check(team, vms=1, vcpus=vcpus, memory_mib=memory_mib)
     except QuotaExceeded as exc:
         raise CreateError("team", str(exc)) from None
-    params = {"name": name, "xml": xml, "team_id": team.pk if team else None}
+    # The audit records and the operations panel get the XML with its passwords masked; the row
+    # holds the text itself only until the worker has defined it (runs/create.py forgets it).
+    params = {"name": name, "xml": xmledit.mask(xml), "team_id": team.pk if team else None}
     with transaction.atomic():
-        return operation_queue(
-            actor=actor,
-            kind="vm.define",
-            target=NewVM(host, name),
-            params=params,
-        )
+        op = operation_queue(actor=actor, kind="vm.define", target=NewVM(host, name), params=params)
+        op.params = {**op.params, "xml": xml}
+        Operation.objects.filter(pk=op.pk).update(params=op.params)
+    return op
