@@ -1,4 +1,8 @@
-"""A domain's disks: `virsh domblklist --details` plus bus, format and sizes, attach and detach."""
+"""A domain's disks: `virsh domblklist --details` plus bus, format and sizes, attach and detach.
+
+Every <disk> is read through the typed Disk (apps/compute/virt/xml/disk.py). `disk_for_volume`
+gives the Disk that attaches a pool's volume the way libvirt wants it for that pool's type.
+"""
 
 from dataclasses import dataclass
 
@@ -8,7 +12,12 @@ from lxml import etree
 from apps.compute.virt.domains import lookup
 from apps.core.errors import VirtError, from_libvirt
 
-from .xml import Disk
+from .xml import Disk, Domain, PoolSource, disk_for_volume
+
+__all__ = [
+    "DiskInfo", "PoolSource", "attach", "change_media", "detach", "disk_for_volume", "list_disks", "next_target",
+    "resize",
+]  # fmt: skip
 
 AFFECT_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 AFFECT_CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -27,46 +36,40 @@ class DiskInfo:
     allocation: int | None = None
 
 
-def _source(disk_el):
-    src = disk_el.find("source")
-    if src is None:
-        return ""
-    for attr in ("file", "dev", "volume", "name", "dir"):
-        if src.get(attr):
-            return src.get(attr) if attr != "volume" else f"{src.get('pool')}/{src.get('volume')}"
-    return ""
+def _domain(dom, *, inactive=False) -> Domain:
+    """The domain's definition as the typed model (the persistent one when `inactive`)."""
+    try:
+        return Domain.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
 
 
 def list_disks(conn, uuid, *, inactive=False) -> list[DiskInfo]:
     """The disks of the running domain (or its persistent definition), with block sizes when
     the domain runs and the hypervisor can tell."""
     dom = lookup(conn, uuid)
+    doc = _domain(dom, inactive=inactive)
     try:
-        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0
-        root = etree.fromstring(dom.XMLDesc(flags))
         active = dom.isActive()
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
     disks = []
-    for el in root.findall("devices/disk"):
-        target = el.find("target")
-        driver = el.find("driver")
-        dev = target.get("dev", "") if target is not None else ""
+    for disk in doc.disks:
         capacity = allocation = None
-        if active and _source(el):
+        if active and disk.has_source:
             try:
-                capacity, allocation, _physical = dom.blockInfo(dev)
+                capacity, allocation, _physical = dom.blockInfo(disk.target or "")
             except libvirt.libvirtError:
                 pass  # empty CD-ROM, or a driver without block info
         disks.append(
             DiskInfo(
-                type=el.get("type", ""),
-                device=el.get("device", "disk"),
-                target=dev,
-                bus=target.get("bus", "") if target is not None else "",
-                source=_source(el),
-                format=driver.get("type", "") if driver is not None else "",
-                readonly=el.find("readonly") is not None,
+                type=disk.type or "",
+                device=disk.device or "disk",
+                target=disk.target or "",
+                bus=disk.bus or "",
+                source=disk.source,
+                format=disk.format or "",
+                readonly=disk.readonly,
                 capacity=capacity,
                 allocation=allocation,
             )
@@ -104,17 +107,13 @@ def detach(conn, uuid, target, *, live, config):
     """`virsh detach-disk TARGET` with --live and/or --config: the element libvirt has for that
     target is sent back as it is, so nothing about it needs to be guessed."""
     dom = lookup(conn, uuid)
+    disk = _domain(dom, inactive=config and not live).disk(target)
+    if disk is None:
+        raise VirtError(f"the domain has no disk {target}")
     try:
-        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if config and not live else 0
-        root = etree.fromstring(dom.XMLDesc(flags))
-        for el in root.findall("devices/disk"):
-            t = el.find("target")
-            if t is not None and t.get("dev") == target:
-                dom.detachDeviceFlags(etree.tostring(el, encoding="unicode"), _flags(live, config))
-                return
+        dom.detachDeviceFlags(etree.tostring(disk.el, encoding="unicode"), _flags(live, config))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
-    raise VirtError(f"the domain has no disk {target}")
 
 
 def resize(conn, uuid, target, size):
@@ -143,35 +142,21 @@ def change_media(conn, uuid, target, path, *, live, config):
     dom = lookup(conn, uuid)
     scopes = []
     if live:
-        scopes.append((AFFECT_LIVE, 0))
+        scopes.append((AFFECT_LIVE, False))
     if config:
-        scopes.append((AFFECT_CONFIG, libvirt.VIR_DOMAIN_XML_INACTIVE))
+        scopes.append((AFFECT_CONFIG, True))
     if not scopes:
         raise VirtError("choose live, config or both")
-    for flag, xml_flags in scopes:
-        try:
-            root = etree.fromstring(dom.XMLDesc(xml_flags))
-        except libvirt.libvirtError as exc:
-            raise from_libvirt(exc) from None
-        el = next(
-            (
-                d
-                for d in root.findall("devices/disk")
-                if d.get("device") == "cdrom" and d.find("target") is not None and d.find("target").get("dev") == target
-            ),
-            None,
-        )
-        if el is None:
+    for flag, inactive in scopes:
+        drive = _domain(dom, inactive=inactive).disk(target)
+        if drive is None or drive.device != "cdrom":
             raise VirtError(f"the VM has no CD-ROM drive {target}")
-        for old in el.findall("source"):
-            el.remove(old)
+        drive.eject()
         if path:
-            el.set("type", "file")
-            if el.find("driver") is not None:
-                el.find("driver").set("type", "raw")  # ISO images are raw
-            source = etree.Element("source", file=path)
-            el.find("target").addprevious(source)
+            drive.path = path
+            if drive.el.find("driver") is not None:
+                drive.format = "raw"  # ISO images are raw
         try:
-            dom.updateDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
+            dom.updateDeviceFlags(etree.tostring(drive.el, encoding="unicode"), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None

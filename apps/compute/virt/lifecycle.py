@@ -2,17 +2,18 @@
 rewriting its inactive XML into a clone's (what virt-clone changes), and undefining with the flags
 the user chose.
 
-The XML rewriting is a pure function over lxml elements, so it is tested without a hypervisor.
+The XML is read and rewritten through the typed model (apps/compute/virt/xml/), in pure functions
+tested without a hypervisor.
 """
 
 import random
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.compute.virt import domains
 from apps.compute.virt.domains import lookup
+from apps.compute.virt.xml import Disk, Domain, Snapshot
 from apps.core.errors import VirtError, from_libvirt
 
 # The prefix libvirt and QEMU use for generated MACs (locally administered is the other choice;
@@ -20,26 +21,10 @@ from apps.core.errors import VirtError, from_libvirt
 MAC_PREFIX = "52:54:00"
 
 
-@dataclass(frozen=True)
-class DiskSpec:
-    """One <disk> of the inactive definition."""
-
-    target: str
-    device: str  # disk, cdrom, floppy, lun
-    type: str  # file, block, volume, network, …
-    path: str  # file or dev; "" for an empty drive or a non-path source
-    format: str
-    readonly: bool
-    shareable: bool
-    pool: str = ""  # type="volume" disks name their pool and volume instead of a path
-    volume: str = ""
-
-    @property
-    def writable(self):
-        """What virt-clone copies and what deleting "its storage" may remove: a disk the guest
-        writes and no other guest shares. Read-only disks and CD-ROMs (ISOs) are shared."""
-        has_source = bool(self.path or self.volume)
-        return self.device in ("disk", "lun") and not self.readonly and not self.shareable and has_source
+# One <disk> of the inactive definition, as the typed model reads it (target, device, type, path,
+# pool and volume, format, readonly, shareable, and `writable`: what a clone copies and what
+# deleting "its storage" may remove).
+DiskSpec = Disk
 
 
 @dataclass(frozen=True)
@@ -56,36 +41,13 @@ def inactive_xml(conn, uuid) -> str:
         raise from_libvirt(exc) from None
 
 
-def parse_disks(xml) -> list[DiskSpec]:
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    disks = []
-    for el in root.findall("devices/disk"):
-        src = el.find("source")
-        target = el.find("target")
-        driver = el.find("driver")
-        path = ""
-        if src is not None:
-            path = src.get("file") or src.get("dev") or ""
-        disks.append(
-            DiskSpec(
-                target=target.get("dev", "") if target is not None else "",
-                device=el.get("device", "disk"),
-                type=el.get("type", "file"),
-                path=path,
-                format=driver.get("type", "") if driver is not None else "",
-                readonly=el.find("readonly") is not None,
-                shareable=el.find("shareable") is not None,
-                pool=src.get("pool", "") if src is not None else "",
-                volume=src.get("volume", "") if src is not None else "",
-            )
-        )
-    return disks
+def parse_disks(xml) -> list[Disk]:
+    return Domain.parse(xml).disks
 
 
 def nvram_path(xml) -> str:
     """The UEFI variable store's file (<os><nvram>), or "" for BIOS guests."""
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    return (root.findtext("os/nvram") or "").strip()
+    return (Domain.parse(xml).nvram or "").strip()
 
 
 def used_macs(conn) -> set[str]:
@@ -97,10 +59,10 @@ def used_macs(conn) -> set[str]:
     macs = set()
     for dom in doms:
         try:
-            root = etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).encode())
+            doc = Domain.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         except libvirt.libvirtError:
             continue  # undefined meanwhile
-        macs |= {m.get("address", "").lower() for m in root.findall("devices/interface/mac")}
+        macs |= {iface.mac.lower() for iface in doc.interfaces if iface.mac}
     return macs
 
 
@@ -125,63 +87,40 @@ def clone_xml(xml, *, name, disks, macs, nvram=None) -> str:
     - nvram: a path for the copied variable store, or "" to let libvirt make a fresh one from
       the firmware's template at first start; None leaves BIOS guests alone.
     """
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    root.find("name").text = name
-    for tag in ("uuid",):
-        for el in root.findall(tag):
-            root.remove(el)
-    for entry in root.findall("sysinfo/system/entry[@name='uuid']"):
-        entry.getparent().remove(entry)
-    for title in root.findall("title"):
-        root.remove(title)  # the title names the source; a clone is another machine
-    for el in root.findall("devices/disk"):
-        target = el.find("target")
-        dev = target.get("dev") if target is not None else None
-        if dev not in disks:
-            continue
-        src = el.find("source")
-        for attr in ("file", "dev", "pool", "volume"):
-            src.attrib.pop(attr, None)
-        block = disks[dev].startswith("/dev/")  # a copy on an LVM, disk or iSCSI pool
-        el.set("type", "block" if block else "file")
-        src.set("dev" if block else "file", disks[dev])
-        for backing in el.findall("backingStore"):
-            el.remove(backing)  # the copy is flattened: no backing chain
+    doc = Domain.parse(xml)
+    doc.name = name
+    doc.uuid = None
+    doc.title = None  # the title names the source; a clone is another machine
+    for entry in doc.el.findall("sysinfo/system/entry[@name='uuid']"):
+        entry.getparent().remove(entry)  # SMBIOS, not modelled: the system UUID would repeat the source's
+    for disk in doc.disks:
+        if disk.target in disks:
+            disk.path = disks[disk.target]  # a /dev/ path (an LVM, disk or iSCSI pool) is a block disk
+            disk.drop_backing_chain()  # the copy is flattened
     mac_iter = iter(macs)
-    for iface in root.findall("devices/interface"):
-        mac_el = iface.find("mac")
-        if mac_el is None:
-            mac_el = etree.SubElement(iface, "mac")
-            iface.insert(0, mac_el)
+    for iface in doc.interfaces:
         try:
-            mac_el.set("address", next(mac_iter))
+            iface.mac = next(mac_iter)
         except StopIteration:
             raise VirtError("not enough new MAC addresses for the clone's NICs") from None
-        for target in iface.findall("target"):
-            iface.remove(target)
-    for graphics in root.findall("devices/graphics"):
-        if graphics.get("autoport") == "no" or graphics.get("port") not in (None, "-1"):
-            graphics.set("autoport", "yes")
-            graphics.attrib.pop("port", None)
-            graphics.attrib.pop("tlsPort", None)
-    nv = root.find("os/nvram")
-    if nv is not None and nvram is not None:
-        nv.text = nvram or None
-        if not nvram:
-            # A fresh store from the template: libvirt picks <nvram_dir>/<name>_VARS.fd.
-            if nv.get("template") is None and not list(nv):
-                nv.getparent().remove(nv)
-    return etree.tostring(root, encoding="unicode")
+        iface.target = None
+    for graphics in doc.graphics:
+        if graphics.autoport is False or graphics.port not in (None, -1):
+            graphics.autoport = True
+            graphics.port = graphics.tls_port = None
+    if nvram is not None and doc.node(["os", "nvram"]) is not None:
+        # "": a fresh store from the template; libvirt picks <nvram_dir>/<name>_VARS.fd (an
+        # <nvram/> with no template and nothing else is dropped).
+        doc.nvram = nvram or None
+    return doc.to_xml()
 
 
 def interface_macs(xml) -> list[str]:
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    return [(m.get("address") or "").lower() for m in root.findall("devices/interface/mac")]
+    return [iface.mac.lower() for iface in Domain.parse(xml).interfaces if iface.mac is not None]
 
 
 def interface_count(xml) -> int:
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    return len(root.findall("devices/interface"))
+    return len(Domain.parse(xml).interfaces)
 
 
 def snapshots(conn, uuid) -> list[SnapshotInfo]:
@@ -194,16 +133,10 @@ def snapshots(conn, uuid) -> list[SnapshotInfo]:
     infos = []
     for snap in snaps:
         try:
-            root = etree.fromstring(snap.getXMLDesc(0).encode())
+            doc = Snapshot.parse(snap.getXMLDesc(0))
         except libvirt.libvirtError:
             continue
-        files = []
-        for disk in root.findall("disks/disk"):
-            if disk.get("snapshot") == "external":
-                src = disk.find("source")
-                if src is not None and (src.get("file") or src.get("dev")):
-                    files.append(src.get("file") or src.get("dev"))
-        infos.append(SnapshotInfo(name=snap.getName(), external_files=tuple(files)))
+        infos.append(SnapshotInfo(name=snap.getName(), external_files=doc.external_files))
     return infos
 
 

@@ -10,7 +10,7 @@ from apps.core.errors import VirtError, from_libvirt
 
 from .disks import _flags
 from .domains import lookup
-from .xml import Interface
+from .xml import Domain, Interface
 
 
 @dataclass(frozen=True)
@@ -25,43 +25,28 @@ class NicInfo:
     target: str  # the host-side device (vnet0, macvtap0) while running
 
 
-def _nic(el) -> NicInfo:
-    src = el.find("source")
-    src_attrs = dict(src.attrib) if src is not None else {}
-    itype = el.get("type", "")
-    vport = el.find("virtualport")
-    kind = "ovs" if itype == "bridge" and vport is not None and vport.get("type") == "openvswitch" else itype
-    source = src_attrs.get("network") or src_attrs.get("bridge") or src_attrs.get("dev") or ""
-    link = el.find("link")
+def _nic(iface: Interface) -> NicInfo:
     return NicInfo(
-        type=itype,
-        kind=kind,
-        source=source,
-        mode=src_attrs.get("mode", "") if itype == "direct" else "",
-        model=el.find("model").get("type", "") if el.find("model") is not None else "",
-        mac=el.find("mac").get("address", "") if el.find("mac") is not None else "",
-        link=link.get("state", "up") if link is not None else "up",
-        target=el.find("target").get("dev", "") if el.find("target") is not None else "",
+        type=iface.type or "",
+        kind=iface.kind,
+        source=iface.source_name,
+        mode=(iface.mode or "") if iface.type == "direct" else "",
+        model=iface.model or "",
+        mac=iface.mac or "",
+        link=iface.link or "up",
+        target=iface.target or "",
     )
 
 
-def _root(dom, inactive):
+def _domain(dom, inactive) -> Domain:
     try:
-        return etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0))
+        return Domain.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
 
 def list_nics(conn, uuid, *, inactive=False) -> list[NicInfo]:
-    return [_nic(el) for el in _root(lookup(conn, uuid), inactive).findall("devices/interface")]
-
-
-def _by_mac(root, mac):
-    for el in root.findall("devices/interface"):
-        m = el.find("mac")
-        if m is not None and m.get("address", "").lower() == mac.lower():
-            return el
-    return None
+    return [_nic(iface) for iface in _domain(lookup(conn, uuid), inactive).interfaces]
 
 
 def attach(conn, uuid, iface: Interface, *, live, config):
@@ -81,25 +66,25 @@ def attach(conn, uuid, iface: Interface, *, live, config):
 
 
 def _each_scope(dom, mac, live, config):
-    """(flag, element) for the running domain and/or the saved definition: each gets the element
-    libvirt itself holds for that MAC there, so nothing about the NIC needs to be guessed."""
+    """(flag, Interface, where) for the running domain and/or the saved definition: each gets the
+    element libvirt itself holds for that MAC there, so nothing about the NIC needs to be guessed."""
     _flags(live, config)
     scopes = []
     if live:
-        scopes.append((libvirt.VIR_DOMAIN_AFFECT_LIVE, _by_mac(_root(dom, False), mac), "running VM"))
+        scopes.append((libvirt.VIR_DOMAIN_AFFECT_LIVE, _domain(dom, False).interface(mac), "running VM"))
     if config:
-        scopes.append((libvirt.VIR_DOMAIN_AFFECT_CONFIG, _by_mac(_root(dom, True), mac), "saved configuration"))
-    for _flag, el, where in scopes:
-        if el is None:
+        scopes.append((libvirt.VIR_DOMAIN_AFFECT_CONFIG, _domain(dom, True).interface(mac), "saved configuration"))
+    for _flag, iface, where in scopes:
+        if iface is None:
             raise VirtError(f"the {where} has no NIC with MAC {mac}")
     return scopes
 
 
 def detach(conn, uuid, mac, *, live, config):
     dom = lookup(conn, uuid)
-    for flag, el, _where in _each_scope(dom, mac, live, config):
+    for flag, iface, _where in _each_scope(dom, mac, live, config):
         try:
-            dom.detachDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
+            dom.detachDeviceFlags(etree.tostring(iface.el, encoding="unicode"), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
 
@@ -109,13 +94,10 @@ def set_link(conn, uuid, mac, state, *, live, config):
     if state not in ("up", "down"):
         raise VirtError("link state is up or down")
     dom = lookup(conn, uuid)
-    for flag, el, _where in _each_scope(dom, mac, live, config):
-        link = el.find("link")
-        if link is None:
-            link = etree.SubElement(el, "link")
-        link.set("state", state)
+    for flag, iface, _where in _each_scope(dom, mac, live, config):
+        iface.link = state
         try:
-            dom.updateDeviceFlags(etree.tostring(el, encoding="unicode"), flag)
+            dom.updateDeviceFlags(etree.tostring(iface.el, encoding="unicode"), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
 

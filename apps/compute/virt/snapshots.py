@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
-from apps.core.xml import sub
 
 from .domains import lookup
+from .xml import Domain, Snapshot
 
 
 @dataclass
@@ -33,19 +32,17 @@ class SnapshotInfo:
 
 
 def _parse(xml, current):
-    root = etree.fromstring(xml)
-    stamp = root.findtext("creationTime")
-    memory = root.find("memory")
-    disks = root.findall("disks/disk")
+    doc = Snapshot.parse(xml)
+    stamp = doc.creation_time
     return SnapshotInfo(
-        name=root.findtext("name", ""),
-        description=root.findtext("description", ""),
-        state=root.findtext("state", ""),
-        created=datetime.fromtimestamp(int(stamp), UTC) if stamp and stamp.isdigit() else None,
-        parent=root.findtext("parent/name", ""),
+        name=doc.name or "",
+        description=doc.description or "",
+        state=doc.state or "",
+        created=datetime.fromtimestamp(stamp, UTC) if isinstance(stamp, int) else None,
+        parent=doc.parent or "",
         current=current,
-        external=any(d.get("snapshot") == "external" for d in disks),
-        memory=memory is not None and memory.get("snapshot") in ("internal", "external"),
+        external=doc.external,
+        memory=doc.has_memory,
     )
 
 
@@ -77,21 +74,9 @@ def list_snapshots(conn, uuid) -> list[SnapshotInfo]:
     return ordered
 
 
-def _disk_targets(dom):
-    """(target, source file, format) of each file-backed disk of the domain as it is now."""
-    root = etree.fromstring(dom.XMLDesc(0))
-    found = []
-    for el in root.findall("devices/disk"):
-        target, source, driver = el.find("target"), el.find("source"), el.find("driver")
-        found.append(
-            (
-                el.get("device", "disk"),
-                target.get("dev") if target is not None else "",
-                source.get("file", "") if source is not None and el.get("type") == "file" else "",
-                driver.get("type", "raw") if driver is not None else "raw",
-            )
-        )
-    return found
+def _disks(dom):
+    """The domain's disks as it is now (typed)."""
+    return Domain.parse(dom.XMLDesc(0)).disks
 
 
 def overlay_path(source, name):
@@ -103,20 +88,7 @@ def overlay_path(source, name):
 def snapshot_xml(name, description, *, external_disks=None):
     """The <domainsnapshot> document. external_disks: [(target, overlay or None)] for a disk-only
     snapshot (None: leave that device out of it, as for CD-ROMs)."""
-    root = etree.Element("domainsnapshot")
-    sub(root, "name", name)
-    if description:
-        sub(root, "description", description)
-    if external_disks is not None:
-        disks = sub(root, "disks")
-        for target, overlay in external_disks:
-            if overlay is None:
-                sub(disks, "disk", name=target, snapshot="no")
-            else:
-                disk = sub(disks, "disk", name=target, snapshot="external")
-                sub(disk, "driver", type="qcow2")
-                sub(disk, "source", file=overlay)
-    return etree.tostring(root, encoding="unicode")
+    return Snapshot(name, description, external_disks=external_disks).to_xml()
 
 
 def create(conn, uuid, *, name, description="", external=False) -> SnapshotInfo:
@@ -127,11 +99,11 @@ def create(conn, uuid, *, name, description="", external=False) -> SnapshotInfo:
     try:
         if external:
             plan = []
-            for device, target, source, _fmt in _disk_targets(dom):
-                if device != "disk" or not source:
-                    plan.append((target, None))
+            for disk in _disks(dom):
+                if (disk.device or "disk") != "disk" or disk.type != "file" or not disk.path:
+                    plan.append((disk.target, None))
                     continue
-                plan.append((target, overlay_path(source, name)))
+                plan.append((disk.target, overlay_path(disk.path, name)))
             if not any(overlay for _t, overlay in plan):
                 raise VirtError("the domain has no file-backed disk to take an external snapshot of")
             flags = libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY

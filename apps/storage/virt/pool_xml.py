@@ -1,17 +1,17 @@
-"""Storage pool XML, built with lxml: one small class per element, never string formatting.
+"""Storage pool XML as typed classes over lxml (apps/core/xml.py): one class per element that
+parses, edits and emits it, never string formatting.
 
 The pool forms fill these typed fields and `Pool.to_xml()` gives the document libvirt's
-storagePoolDefineXML takes. Element names, nesting and order follow libvirt's storage pool format
+storagePoolDefineXML takes; `Pool.parse(xml)` reads what libvirt gives back, keeping what the
+classes do not model. Element names, nesting and order follow libvirt's storage pool format
 (formatstorage.html and storagepool.rng) and the order libvirt itself writes them back in, so a
 definition reads the same before and after a round trip. Golden files in
 tests/storage/golden/pools/ pin what each pool type emits.
 """
 
-from dataclasses import dataclass, field
-
 from lxml import etree
 
-from apps.core.xml import sub as _sub
+from apps.core.xml import Child, Children, Prop, XMLObject
 
 # Every pool type libvirt still has a backend for (sheepdog was removed in libvirt 8.8).
 POOL_TYPES = (
@@ -33,166 +33,143 @@ POOL_TYPES = (
 NO_TARGET = ("rbd", "gluster", "iscsi-direct")
 
 
-@dataclass
-class SourceHost:
+class SourceHost(XMLObject):
     """A server the pool talks to: NFS/CIFS/Gluster server, iSCSI portal or Ceph monitor."""
 
-    name: str
-    port: int | None = None
+    TAG = "host"
+    name = Prop("@name")
+    port = Prop("@port", int)
 
-    def to_element(self):
-        el = etree.Element("host", name=self.name)
-        if self.port:
-            el.set("port", str(self.port))
-        return el
+    def __init__(self, name, port=None):
+        super().__init__(name=name, port=port or None)
 
 
-@dataclass
-class SourceDevice:
+class SourceDevice(XMLObject):
     """A block device (or, for iSCSI, the target's IQN). part_separator only matters to disk
     pools on multipath devices, where libvirt must know whether partitions are named with a 'p'."""
 
-    path: str
-    part_separator: bool | None = None
+    TAG = "device"
+    path = Prop("@path")
+    part_separator = Prop("@part_separator", "yesno")
 
-    def to_element(self):
-        el = etree.Element("device", path=self.path)
-        if self.part_separator is not None:
-            el.set("part_separator", "yes" if self.part_separator else "no")
-        return el
+    def __init__(self, path, part_separator=None):
+        super().__init__(path=path, part_separator=part_separator)
 
 
-@dataclass
-class Adapter:
+class Adapter(XMLObject):
     """The SCSI host bus adapter of a scsi pool: a local scsi_hostN, or a Fibre Channel vHBA that
     libvirt creates on `parent` from the given world wide node and port names."""
 
-    type: str = "scsi_host"  # scsi_host | fc_host
-    name: str | None = None
-    parent: str | None = None
-    wwnn: str | None = None
-    wwpn: str | None = None
+    TAG = "adapter"
+    type = Prop("@type")  # scsi_host | fc_host
+    name = Prop("@name")
+    parent = Prop("@parent")
+    wwnn = Prop("@wwnn")
+    wwpn = Prop("@wwpn")
 
-    def to_element(self):
-        if self.type == "fc_host":
-            attrs = {"type": "fc_host", "parent": self.parent, "wwnn": self.wwnn, "wwpn": self.wwpn}
+    def __init__(self, type="scsi_host", name=None, parent=None, wwnn=None, wwpn=None):
+        if type == "fc_host":
+            values = {"parent": parent, "wwnn": wwnn, "wwpn": wwpn}
         else:
-            attrs = {"type": "scsi_host", "name": self.name}
-        return etree.Element("adapter", {k: v for k, v in attrs.items() if v})
+            values = {"name": name}
+        super().__init__(type=type, **{k: v for k, v in values.items() if v})
 
 
-@dataclass
-class Auth:
+class Auth(XMLObject):
     """CHAP (iSCSI) or cephx (RBD) credentials: a user name and the libvirt secret holding the key,
     named by UUID or by usage. The key itself never appears in pool XML."""
 
-    type: str  # chap | ceph
-    username: str
-    secret_uuid: str | None = None
-    secret_usage: str | None = None
+    TAG = "auth"
+    type = Prop("@type")  # chap | ceph
+    username = Prop("@username")
+    secret_uuid = Prop("secret/@uuid")
+    secret_usage = Prop("secret/@usage")
 
-    def to_element(self):
-        el = etree.Element("auth", type=self.type, username=self.username)
-        if self.secret_uuid:
-            _sub(el, "secret", uuid=self.secret_uuid)
-        else:
-            _sub(el, "secret", usage=self.secret_usage)
-        return el
+    def __init__(self, type, username, secret_uuid=None, secret_usage=None):
+        super().__init__(type=type, username=username)
+        secret = etree.SubElement(self.el, "secret")
+        if secret_uuid:
+            secret.set("uuid", secret_uuid)
+        elif secret_usage is not None:
+            secret.set("usage", secret_usage)
 
 
-@dataclass
-class Source:
+class Source(XMLObject):
     """Where the pool's storage comes from; each pool type uses only some of these fields."""
 
-    hosts: list[SourceHost] = field(default_factory=list)
-    devices: list[SourceDevice] = field(default_factory=list)
-    dir: str | None = None
-    adapter: Adapter | None = None
-    name: str | None = None  # volume group, Ceph pool, Gluster volume, zpool, Vstorage cluster
-    initiator_iqn: str | None = None
-    format: str | None = None
-    auth: Auth | None = None
+    TAG = "source"
+    # The order libvirt writes a pool's source in (virStoragePoolSourceFormat).
+    ORDER = {"": ("host", "device", "dir", "adapter", "name", "initiator", "format", "auth", "vendor", "product")}
+    hosts = Children(SourceHost, "host")
+    devices = Children(SourceDevice, "device")
+    dir = Prop("dir/@path")
+    adapter = Child(Adapter)
+    name = Prop("name")  # volume group, Ceph pool, Gluster volume, zpool, Vstorage cluster
+    initiator_iqn = Prop("initiator/iqn/@name")
+    format = Prop("format/@type")
+    auth = Child(Auth)
 
-    def to_element(self):
-        el = etree.Element("source")
-        for item in [*self.hosts, *self.devices]:
-            el.append(item.to_element())
-        if self.dir is not None:
-            _sub(el, "dir", path=self.dir)
-        if self.adapter is not None:
-            el.append(self.adapter.to_element())
-        if self.name is not None:
-            _sub(el, "name", self.name)
-        if self.initiator_iqn:
-            _sub(_sub(el, "initiator"), "iqn", name=self.initiator_iqn)
-        if self.format:
-            _sub(el, "format", type=self.format)
-        if self.auth is not None:
-            el.append(self.auth.to_element())
-        return el
+    def __init__(
+        self, hosts=(), devices=(), dir=None, adapter=None, name=None, initiator_iqn=None, format=None, auth=None
+    ):
+        super().__init__(
+            hosts=list(hosts), devices=list(devices), dir=dir, adapter=adapter, name=name,
+            initiator_iqn=initiator_iqn or None, format=format or None, auth=auth,
+        )  # fmt: skip
 
 
-@dataclass
-class Permissions:
+class Permissions(XMLObject):
     """Mode, owner, group and SELinux label libvirt gives the target directory when it builds it."""
 
-    mode: str | None = None  # octal, as libvirt writes it: "0711"
-    owner: int | None = None
-    group: int | None = None
-    label: str | None = None
+    TAG = "permissions"
+    mode = Prop("mode")  # octal, as libvirt writes it: "0711"
+    owner = Prop("owner", int)
+    group = Prop("group", int)
+    label = Prop("label")
+
+    def __init__(self, mode=None, owner=None, group=None, label=None):
+        values = {"mode": mode, "owner": owner, "group": group, "label": label}
+        super().__init__(**{k: v for k, v in values.items() if v != ""})
 
     def __bool__(self):
-        return any(v is not None and v != "" for v in (self.mode, self.owner, self.group, self.label))
-
-    def to_element(self):
-        el = etree.Element("permissions")
-        for tag in ("mode", "owner", "group", "label"):
-            value = getattr(self, tag)
-            if value is not None and value != "":
-                _sub(el, tag, value)
-        return el
+        return len(self.el) > 0
 
 
-@dataclass
-class Target:
-    path: str
-    permissions: Permissions | None = None
+class Target(XMLObject):
+    TAG = "target"
+    ORDER = {"": ("path", "permissions", "timestamps", "format", "encryption", "compat", "features")}
+    path = Prop("path")
+    permissions = Child(Permissions)
 
-    def to_element(self):
-        el = etree.Element("target")
-        _sub(el, "path", self.path)
-        if self.permissions:
-            el.append(self.permissions.to_element())
-        return el
+    def __init__(self, path, permissions=None):
+        super().__init__(path=path, permissions=permissions or None)
 
 
-@dataclass
-class Pool:
-    type: str
-    name: str
-    uuid: str | None = None
-    source: Source | None = None
-    target: Target | None = None
+class Pool(XMLObject):
+    """A pool definition: built by the pool forms (`Pool(type, name, source=…, target=…)`), or
+    read from libvirt (`Pool.parse(xml)`) with its sizes and anything else it holds."""
 
-    def __post_init__(self):
-        if self.type not in POOL_TYPES:
-            raise ValueError(f"unknown pool type {self.type!r}")
-        if self.type in NO_TARGET and self.target is not None:
-            raise ValueError(f"a {self.type} pool has no target")
+    TAG = "pool"
+    ORDER = {"": ("name", "uuid", "capacity", "allocation", "available", "features", "source", "target")}
+    type = Prop("@type")
+    name = Prop("name")
+    uuid = Prop("uuid")
+    capacity = Prop("capacity", int)  # bytes, as libvirt writes them back
+    allocation = Prop("allocation", int)
+    available = Prop("available", int)
+    source = Child(Source)
+    target = Child(Target)
 
-    def to_element(self):
-        root = etree.Element("pool", type=self.type)
-        _sub(root, "name", self.name)
-        if self.uuid:
-            _sub(root, "uuid", self.uuid)
-        if self.source is not None:
-            root.append(self.source.to_element())
-        if self.target is not None:
-            root.append(self.target.to_element())
-        return root
+    def __init__(self, type, name, uuid=None, source=None, target=None):
+        if type not in POOL_TYPES:
+            raise ValueError(f"unknown pool type {type!r}")
+        if type in NO_TARGET and target is not None:
+            raise ValueError(f"a {type} pool has no target")
+        super().__init__(type=type, name=name, uuid=uuid, source=source, target=target)
 
-    def to_xml(self):
-        return etree.tostring(self.to_element(), pretty_print=True, encoding="unicode")
+    @property
+    def target_path(self):
+        return self.target.path if self.target is not None else None
 
 
 class PoolXMLError(ValueError):

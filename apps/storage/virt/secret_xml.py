@@ -1,13 +1,12 @@
-"""Secret XML, built with lxml (never string formatting), for libvirt's secretDefineXML.
+"""Secret XML as a typed class over lxml (apps/core/xml.py), for libvirt's secretDefineXML and
+for reading what secretGetXMLDesc gives back; never string formatting.
 
 The dashboard defines every secret private (libvirt never hands its value back to any client)
 and persistent (ephemeral="no", so it survives a libvirtd restart and pools that need it at
 boot still start). Each usage type names what it is for in a different child element.
 """
 
-from dataclasses import dataclass
-
-from lxml import etree
+from apps.core.xml import Prop, XMLObject
 
 # usage type -> the child of <usage> that holds its usage id (see libvirt's formatsecret docs)
 USAGE_ELEMENTS = {
@@ -18,38 +17,55 @@ USAGE_ELEMENTS = {
 }
 
 
-@dataclass
-class SecretSpec:
-    usage_type: str
-    usage_id: str
-    description: str = ""
-    uuid: str | None = None
-    private: bool = True
-    ephemeral: bool = False
+class Secret(XMLObject):
+    """A secret's definition (never its value). `Secret(usage_type, usage_id, description="",
+    uuid=None, private=True, ephemeral=False)` is one to define; `Secret.parse(xml)` reads one."""
 
-    def to_element(self):
-        if self.usage_type not in USAGE_ELEMENTS:
-            raise ValueError(f"unknown secret usage type {self.usage_type!r}")
-        root = etree.Element(
-            "secret", ephemeral="yes" if self.ephemeral else "no", private="yes" if self.private else "no"
+    TAG = "secret"
+    ORDER = {"": ("uuid", "description", "usage")}
+    ephemeral = Prop("@ephemeral", "yesno")
+    private = Prop("@private", "yesno")
+    uuid = Prop("uuid")
+    description_text = Prop("description")
+    usage_type = Prop("usage/@type")
+
+    def __init__(self, usage_type, usage_id, description="", uuid=None, private=True, ephemeral=False):
+        if usage_type not in USAGE_ELEMENTS:
+            raise ValueError(f"unknown secret usage type {usage_type!r}")
+        super().__init__(
+            ephemeral=bool(ephemeral), private=bool(private), uuid=uuid or None, description_text=description or None
         )
-        if self.uuid:
-            etree.SubElement(root, "uuid").text = self.uuid
-        if self.description:
-            etree.SubElement(root, "description").text = self.description
-        usage = etree.SubElement(root, "usage", type=self.usage_type)
-        etree.SubElement(usage, USAGE_ELEMENTS[self.usage_type]).text = self.usage_id
-        return root
+        self.usage_type = usage_type
+        self.usage_id = usage_id
 
-    def to_xml(self):
-        return etree.tostring(self.to_element(), pretty_print=True, encoding="unicode")
+    @property
+    def description(self):
+        return self.description_text or ""
+
+    @description.setter
+    def description(self, value):
+        self.description_text = value or None
+
+    @property
+    def usage_id(self):
+        """What the secret is for (the Ceph client, iSCSI target, volume path or TLS name); ""
+        for usages we do not model."""
+        child = USAGE_ELEMENTS.get(self.usage_type)
+        return (self.el.findtext(f"usage/{child}") or "") if child else ""
+
+    @usage_id.setter
+    def usage_id(self, value):
+        child = USAGE_ELEMENTS[self.usage_type]
+        Prop(f"usage/{child}").__set__(self, value)
+
+
+# The name the secret runs and the secret service have always used for a secret to define.
+SecretSpec = Secret
 
 
 def parse_usage(root):
     """(usage type, usage id) of a secret's XML element, or (type, "") for usages we do not model."""
-    usage = root.find("usage")
-    if usage is None:
+    secret = Secret.wrap(root)
+    if root.find("usage") is None:
         return "none", ""
-    kind = usage.get("type", "none")
-    child = USAGE_ELEMENTS.get(kind)
-    return kind, (usage.findtext(child) or "") if child else ""
+    return secret.usage_type or "none", secret.usage_id

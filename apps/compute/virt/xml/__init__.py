@@ -1,10 +1,20 @@
-"""Domain XML, built with lxml: one small class per element, never string formatting.
+"""Domain XML as typed classes over lxml: one class per element that parses, edits and emits it
+(never string formatting), on apps/core/xml.py.
 
-`devices` holds the elements attach-disk / attach-interface add; `domain` the document the create
-wizard defines. Golden files in tests/compute/golden/ pin what they emit.
+`domain` holds the document; `disk`, `interface` and `devices` its devices; `snapshot` the
+<domainsnapshot> document; `volume_disk` the disk that attaches a pool's volume as libvirt wants
+it for that pool's type. Golden files in tests/compute/golden/ pin what they emit, and that
+parsing then emitting gives the same text back.
 """
 
-from .devices import Disk, Interface
-from .domain import Domain, Graphics
+from .devices import Channel, Console, Controller, Graphics, Serial
+from .disk import Disk, DiskAuth, DiskHost
+from .domain import Domain
+from .interface import Interface
+from .snapshot import Snapshot, SnapshotDisk
+from .volume_disk import PoolSource, disk_for_volume
 
-__all__ = ["Disk", "Domain", "Graphics", "Interface"]
+__all__ = [
+    "Channel", "Console", "Controller", "Disk", "DiskAuth", "DiskHost", "Domain", "Graphics", "Interface",
+    "PoolSource", "Serial", "Snapshot", "SnapshotDisk", "disk_for_volume",
+]  # fmt: skip

@@ -1,148 +1,260 @@
-"""The domain document: name, memory, vCPUs, OS and firmware, features, devices.
+"""<domain>: the document as a whole, read, edited and written by one class.
 
-Each class turns typed fields into its element; `Domain.to_xml()` gives the document libvirt's
-defineXML takes. Fields beyond the basic ones default to "leave it out", so `Domain(name,
-memory_mib, vcpus, domain_type, disks, interfaces, graphics)` emits what it always did; the create
-wizard sets the rest the way virt-install does (firmware auto-selection, direct kernel boot for an
-install tree, the libosinfo metadata, virtio RNG / balloon / video / guest agent channel when the OS
-has the drivers). Golden files in tests/compute/golden/ pin what they emit.
+`Domain(name, memory_mib, vcpus, domain_type, disks, interfaces, graphics, …)` builds what the
+create wizard defines (the fields beyond the basic ones default to "leave it out"; the wizard sets
+them the way virt-install does: firmware auto-selection, direct kernel boot for an install tree,
+the libosinfo metadata, virtio RNG / balloon / video / guest agent channel when the OS has the
+drivers). `Domain.parse(xml)` reads a definition libvirt wrote, with its devices as typed lists
+(`disks`, `interfaces`, `graphics`, `controllers`, `serials`, `consoles`, `channels`); what it
+does not model stays in the element and comes out again. Golden files in tests/compute/golden/
+pin what it emits and that parse-then-emit gives the same text.
 """
-
-from dataclasses import dataclass, field
 
 from lxml import etree
 
-from apps.core.xml import sub as _sub
+from apps.core.xml import Children, Flag, Prop, XMLObject
 
-from .devices import Disk, Interface
+from .devices import Channel, Console, Controller, Graphics, Serial
+from .disk import Disk
+from .interface import Interface
 
-E = etree.Element
 LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
+GUEST_AGENT = "org.qemu.guest_agent.0"
+
+# The order libvirt writes these in (virDomainDefFormatInternal and friends).
+DOMAIN_ORDER = (
+    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory", "currentMemory",
+    "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads", "iothreadids", "defaultiothread",
+    "cputune", "numatune", "resource", "sysinfo", "bootloader", "bootloader_args", "os", "idmap",
+    "throttlegroups", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "on_lockfailure",
+    "pm", "perf", "devices", "seclabel", "keywrap", "launchSecurity",
+)  # fmt: skip
+OS_ORDER = (
+    "type", "firmware", "loader", "nvram", "varstore", "bootloader", "kernel", "initrd", "cmdline", "shim",
+    "dtb", "acpi", "boot", "bootmenu", "smbios", "bios", "init", "initarg", "initenv", "initdir", "inituser",
+    "initgroup",
+)  # fmt: skip
+FEATURES_ORDER = ("acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "pvspinlock", "pmu", "vmport")
+DEVICE_ORDER = (
+    "emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard", "serial", "parallel",
+    "console", "channel", "input", "tpm", "graphics", "sound", "audio", "video", "hostdev", "redirdev",
+    "redirfilter", "hub", "watchdog", "memballoon", "rng", "nvram", "panic", "shmem", "memory", "iommu",
+    "vsock", "crypto",
+)  # fmt: skip
+# libvirt's memory units, in bytes (KiB when none is written).
+UNITS = {
+    "b": 1, "bytes": 1, "KB": 10**3, "k": 2**10, "KiB": 2**10, "MB": 10**6, "M": 2**20, "MiB": 2**20,
+    "GB": 10**9, "G": 2**30, "GiB": 2**30, "TB": 10**12, "T": 2**40, "TiB": 2**40,
+}  # fmt: skip
 
 
-@dataclass
-class Graphics:
-    type: str = "vnc"  # vnc | spice
-    listen: str = "127.0.0.1"
-    port: int = -1  # -1: libvirt picks a free port
+def _mib(value, unit):
+    if not isinstance(value, int):
+        return None
+    return value * UNITS.get(unit or "KiB", 2**10) // 2**20
 
-    def to_element(self):
-        el = E("graphics", type=self.type, port=str(self.port), autoport="yes" if self.port == -1 else "no")
-        el.set("listen", self.listen)
-        _sub(el, "listen", type="address", address=self.listen)
-        return el
+
+class Domain(XMLObject):
+    TAG = "domain"
+    ORDER = {"": DOMAIN_ORDER, "os": OS_ORDER, "features": FEATURES_ORDER, "devices": DEVICE_ORDER}
+
+    domain_type = Prop("@type")  # kvm | qemu | test
+    name = Prop("name")
+    uuid = Prop("uuid")
+    title = Prop("title")
+    description = Prop("description")
+    memory = Prop("memory", int)
+    memory_unit = Prop("memory/@unit")
+    current_memory = Prop("currentMemory", int)
+    current_memory_unit = Prop("currentMemory/@unit")
+    vcpus = Prop("vcpu", int)
+    vcpu_placement = Prop("vcpu/@placement")
+    firmware = Prop("os/@firmware")  # "efi": libvirt picks the OVMF build itself
+    os_type = Prop("os/type")  # hvm
+    arch = Prop("os/type/@arch")
+    machine = Prop("os/type/@machine")
+    loader = Prop("os/loader")
+    nvram = Prop("os/nvram")  # the UEFI variable store's file
+    nvram_template = Prop("os/nvram/@template")
+    kernel = Prop("os/kernel")  # direct kernel boot (an install tree's kernel and initrd)
+    initrd = Prop("os/initrd")
+    cmdline = Prop("os/cmdline")
+    acpi = Flag("features/acpi")
+    apic = Flag("features/apic")
+    cpu_mode = Prop("cpu/@mode")
+    cpu_check = Prop("cpu/@check")
+    clock = Prop("clock/@offset")  # utc | localtime (Windows keeps its clock in local time)
+    on_poweroff = Prop("on_poweroff")
+    on_reboot = Prop("on_reboot")
+    on_crash = Prop("on_crash")
+    emulator = Prop("devices/emulator")
+    disks = Children(Disk, "devices/disk")
+    controllers = Children(Controller, "devices/controller")
+    interfaces = Children(Interface, "devices/interface")
+    serials = Children(Serial, "devices/serial")
+    consoles = Children(Console, "devices/console")
+    channels = Children(Channel, "devices/channel")
+    graphics = Children(Graphics, "devices/graphics")
+    video = Prop("devices/video/model/@type")  # the first video device's model: virtio, qxl, vga, …
+    memballoon = Prop("devices/memballoon/@model")  # virtio | none
+
+    def __init__(
+        self, name, memory_mib, vcpus=1, domain_type="kvm", arch="x86_64", machine=None, uuid=None,
+        description=None, acpi=True, boot=("hd",), disks=(), interfaces=(), graphics=(), emulator=None,
+        title=None, os_id=None, firmware=None, kernel=None, initrd=None, cmdline=None, cpu_mode=None,
+        clock=None, on_reboot="restart", video=None, tablet=False, serial_console=False, guest_agent=False,
+        rng=False, memballoon=None,
+    ):  # fmt: skip
+        self.el = etree.Element(self.TAG)
+        self.set(domain_type=domain_type, name=name, uuid=uuid, title=title, description=description)
+        self.os_id = os_id
+        self.memory_mib = memory_mib
+        self.current_memory, self.current_memory_unit = memory_mib, "MiB"
+        self.vcpus, self.vcpu_placement = vcpus, "static"
+        self.set(firmware=firmware, os_type="hvm", arch=arch, machine=machine, kernel=kernel)
+        if kernel:
+            self.set(initrd=initrd, cmdline=cmdline)
+        self.boot = boot
+        self.node(["features"], create=True)  # written even when empty, as it always was
+        self.acpi = self.apic = acpi
+        self.set(cpu_mode=cpu_mode, cpu_check="none" if cpu_mode == "host-passthrough" else None, clock=clock)
+        self.on_poweroff, self.on_reboot, self.on_crash = "destroy", on_reboot, "destroy"
+        self.node(["devices"], create=True)
+        self.emulator = emulator
+        for device in [*disks, *interfaces]:
+            self.add_device(device)
+        self.serial_console = serial_console
+        self.guest_agent = guest_agent
+        self.tablet = tablet
+        for device in graphics:
+            self.add_device(device)
+        self.set(video=video, memballoon=memballoon)
+        self.rng = rng
+
+    # -- values that take more than one path -------------------------------------------------
+
+    @property
+    def memory_mib(self):
+        return _mib(self.memory, self.memory_unit)
+
+    @memory_mib.setter
+    def memory_mib(self, value):
+        self.memory, self.memory_unit = value, "MiB"
+
+    @property
+    def current_memory_mib(self):
+        return _mib(self.current_memory, self.current_memory_unit)
+
+    @property
+    def boot(self):
+        """The boot order, as <os><boot dev=…> lists it: ["cdrom", "hd"]."""
+        return [b.get("dev") for b in self.el.findall("os/boot")]
+
+    @boot.setter
+    def boot(self, devs):
+        for old in self.el.findall("os/boot"):
+            old.getparent().remove(old)
+        for dev in devs or ():
+            self.place("os/boot", etree.Element("boot", dev=dev))
+
+    @property
+    def os_id(self):
+        """The libosinfo id in <metadata>, as virt-install writes it (virt-manager and the
+        overview read the OS variant from here)."""
+        os_el = self.el.find(f"metadata/{{{LIBOSINFO_NS}}}libosinfo/{{{LIBOSINFO_NS}}}os")
+        return None if os_el is None else os_el.get("id")
+
+    @os_id.setter
+    def os_id(self, value):
+        info = self.el.find(f"metadata/{{{LIBOSINFO_NS}}}libosinfo")
+        if info is not None:
+            metadata = info.getparent()
+            metadata.remove(info)
+            self.prune(metadata)
+        if value:
+            metadata = self.node(["metadata"], create=True)
+            info = etree.SubElement(metadata, f"{{{LIBOSINFO_NS}}}libosinfo", nsmap={"libosinfo": LIBOSINFO_NS})
+            etree.SubElement(info, f"{{{LIBOSINFO_NS}}}os", id=value)
+
+    # -- devices -------------------------------------------------------------------------------
+
+    def add_device(self, device):
+        """Add a device object (Disk, Interface, Graphics, …) where libvirt lists its kind."""
+        device.el = self.place(f"devices/{device.TAG}", device.el)
+        return device
+
+    def remove_device(self, device):
+        device.el.getparent().remove(device.el)
+
+    def disk(self, target):
+        """The disk on a guest target (vda, sdb), or None."""
+        return next((d for d in self.disks if d.target == target), None)
+
+    def interface(self, mac):
+        """The NIC with a MAC address (any case), or None."""
+        return next((i for i in self.interfaces if (i.mac or "").lower() == mac.lower()), None)
+
+    def _devices(self, tag, **attrs):
+        return [el for el in self.el.findall(f"devices/{tag}") if all(el.get(k) == v for k, v in attrs.items())]
+
+    def _drop(self, elements):
+        for el in elements:
+            el.getparent().remove(el)
+
+    @property
+    def tablet(self):
+        """A USB tablet, so the pointer follows the mouse in VNC/SPICE."""
+        return bool(self._devices("input", type="tablet"))
+
+    @tablet.setter
+    def tablet(self, on):
+        if on and not self.tablet:
+            self.place("devices/input", etree.Element("input", type="tablet", bus="usb"))
+        elif not on:
+            self._drop(self._devices("input", type="tablet"))
+
+    @property
+    def serial_console(self):
+        """A serial port with a console on it (`virsh console`)."""
+        return bool(self.serials and self.consoles)
+
+    @serial_console.setter
+    def serial_console(self, on):
+        if on and not self.serial_console:
+            self.add_device(Serial(type="pty", target_port=0))
+            self.add_device(Console(type="pty", target_type="serial", target_port=0))
+        elif not on:
+            self.serials, self.consoles = [], []
+
+    @property
+    def guest_agent(self):
+        """The virtio channel qemu-guest-agent talks on."""
+        return any(c.target_name == GUEST_AGENT for c in self.channels)
+
+    @guest_agent.setter
+    def guest_agent(self, on):
+        if on and not self.guest_agent:
+            self.add_device(Channel(type="unix", target_type="virtio", target_name=GUEST_AGENT))
+        elif not on:
+            self._drop([c.el for c in self.channels if c.target_name == GUEST_AGENT])
+
+    @property
+    def rng(self):
+        """virtio-rng fed from the host's /dev/urandom."""
+        return bool(self._devices("rng"))
+
+    @rng.setter
+    def rng(self, on):
+        if on and not self.rng:
+            rng = etree.Element("rng", model="virtio")
+            etree.SubElement(rng, "backend", model="random").text = "/dev/urandom"
+            self.place("devices/rng", rng)
+        elif not on:
+            self._drop(self._devices("rng"))
 
 
 def libosinfo_metadata(os_id):
-    """<metadata><libosinfo:libosinfo><libosinfo:os id=…/></…></metadata>, as virt-install
-    writes it; virt-manager and kvmweb's overview read the OS variant back from here."""
-    metadata = E("metadata")
-    info = etree.SubElement(metadata, f"{{{LIBOSINFO_NS}}}libosinfo", nsmap={"libosinfo": LIBOSINFO_NS})
-    etree.SubElement(info, f"{{{LIBOSINFO_NS}}}os", id=os_id)
-    return metadata
-
-
-@dataclass
-class Domain:
-    name: str
-    memory_mib: int
-    vcpus: int = 1
-    domain_type: str = "kvm"
-    arch: str = "x86_64"
-    machine: str | None = None
-    uuid: str | None = None
-    description: str | None = None
-    acpi: bool = True
-    boot: list[str] = field(default_factory=lambda: ["hd"])
-    disks: list[Disk] = field(default_factory=list)
-    interfaces: list[Interface] = field(default_factory=list)
-    graphics: list[Graphics] = field(default_factory=list)
-    emulator: str | None = None
-    # What the create wizard adds (None / False: left out).
-    title: str | None = None
-    os_id: str | None = None  # libosinfo id, written into <metadata>
-    firmware: str | None = None  # "efi": libvirt picks the OVMF build itself (<os firmware="efi">)
-    kernel: str | None = None  # direct kernel boot (an install tree's kernel and initrd)
-    initrd: str | None = None
-    cmdline: str | None = None
-    cpu_mode: str | None = None  # host-passthrough on KVM, as virt-install does
-    clock: str | None = None  # utc | localtime (Windows keeps its clock in local time)
-    on_reboot: str = "restart"  # the install phase of a tree install ends with "destroy"
-    video: str | None = None  # virtio | qxl | vga …
-    tablet: bool = False  # a USB tablet, so the pointer follows the mouse in VNC/SPICE
-    serial_console: bool = False  # a pty serial port plus a console on it (`virsh console`)
-    guest_agent: bool = False  # the virtio channel qemu-guest-agent talks on
-    rng: bool = False  # virtio-rng fed from the host's /dev/urandom
-    memballoon: str | None = None  # virtio | none
-
-    def to_element(self):
-        root = E("domain", type=self.domain_type)
-        _sub(root, "name", self.name)
-        if self.uuid:
-            _sub(root, "uuid", self.uuid)
-        if self.title:
-            _sub(root, "title", self.title)
-        if self.description:
-            _sub(root, "description", self.description)
-        if self.os_id:
-            root.append(libosinfo_metadata(self.os_id))
-        _sub(root, "memory", self.memory_mib, unit="MiB")
-        _sub(root, "currentMemory", self.memory_mib, unit="MiB")
-        _sub(root, "vcpu", self.vcpus, placement="static")
-        self._os(root)
-        features = _sub(root, "features")
-        if self.acpi:
-            _sub(features, "acpi")
-            _sub(features, "apic")
-        if self.cpu_mode:
-            _sub(root, "cpu", mode=self.cpu_mode, check="none" if self.cpu_mode == "host-passthrough" else None)
-        if self.clock:
-            _sub(root, "clock", offset=self.clock)
-        _sub(root, "on_poweroff", "destroy")
-        _sub(root, "on_reboot", self.on_reboot)
-        _sub(root, "on_crash", "destroy")
-        self._devices(root)
-        return root
-
-    def _os(self, root):
-        os_el = _sub(root, "os", firmware=self.firmware)
-        _sub(os_el, "type", "hvm", arch=self.arch, machine=self.machine)
-        if self.kernel:
-            _sub(os_el, "kernel", self.kernel)
-            if self.initrd:
-                _sub(os_el, "initrd", self.initrd)
-            if self.cmdline:
-                _sub(os_el, "cmdline", self.cmdline)
-        for dev in self.boot:
-            _sub(os_el, "boot", dev=dev)
-
-    def _devices(self, root):
-        devices = _sub(root, "devices")
-        if self.emulator:
-            _sub(devices, "emulator", self.emulator)
-        for item in [*self.disks, *self.interfaces]:
-            devices.append(item.to_element())
-        if self.serial_console:
-            serial = _sub(devices, "serial", type="pty")
-            _sub(serial, "target", port=0)
-            console = _sub(devices, "console", type="pty")
-            _sub(console, "target", type="serial", port=0)
-        if self.guest_agent:
-            channel = _sub(devices, "channel", type="unix")
-            _sub(channel, "target", type="virtio", name="org.qemu.guest_agent.0")
-        if self.tablet:
-            _sub(devices, "input", type="tablet", bus="usb")
-        for item in self.graphics:
-            devices.append(item.to_element())
-        if self.video:
-            video = _sub(devices, "video")
-            _sub(video, "model", type=self.video)
-        if self.memballoon:
-            _sub(devices, "memballoon", model=self.memballoon)
-        if self.rng:
-            rng = _sub(devices, "rng", model="virtio")
-            _sub(rng, "backend", "/dev/urandom", model="random")
-        return devices
-
-    def to_xml(self):
-        return etree.tostring(self.to_element(), pretty_print=True, encoding="unicode")
+    """<metadata> holding only the libosinfo OS id, as virt-install writes it."""
+    doc = Domain.wrap(etree.Element("domain"))
+    doc.os_id = os_id
+    return doc.el.find("metadata")
