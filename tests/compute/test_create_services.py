@@ -173,7 +173,18 @@ def test_storage_rights_are_checked_per_pool(outsider, host, pool):
     volume = StorageVolume.objects.create(pool=pool, name=unique("v"), key="k", path="/default-pool/v")
     with pytest.raises(CreateError) as exc:
         plan(outsider, host, source="import", import_volume=volume)
-    assert exc.value.field == "import_volume" and "may not use" in str(exc.value)
+    assert exc.value.field == "import_volume" and "may not attach volumes of pool" in str(exc.value)
+    grant_add(actor=None, user=outsider, role="Viewer", scope=pool)
+    with pytest.raises(CreateError) as exc:
+        plan(outsider, host, source="import", import_volume=volume)
+    assert exc.value.field == "import_volume", "seeing a pool is not enough to import its volume"
+
+
+def test_an_iso_must_come_from_the_hosts_iso_library(operator, host, pool):
+    volume = StorageVolume.objects.create(pool=pool, name=unique("x") + ".iso", key="k", path="/default-pool/x.iso")
+    with pytest.raises(CreateError) as exc:
+        plan(operator, host, source="iso", iso=volume)
+    assert exc.value.field == "iso" and "ISO library" in str(exc.value)
 
 
 def test_no_vm_create_right_is_a_403(viewer, host):

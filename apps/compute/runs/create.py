@@ -13,6 +13,7 @@ from django.conf import settings
 
 from apps.accounts.models import Team
 from apps.compute import xmlpolicy
+from apps.compute.runs.disks import refuse_if_used_elsewhere
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, install, xmledit
@@ -24,6 +25,7 @@ from apps.hosts.virt import connection
 from apps.operations.models import Operation
 from apps.operations.runners import require, runner
 from apps.operations.services import operation_progress
+from apps.storage.access import authorize_use
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.services.volumes import create_on_pool
@@ -124,7 +126,10 @@ def _create_policy(op, host):
             volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=host, path=path).first()
             if volume is None:
                 raise OperationError(f"{path} is no longer a volume kvmweb knows on {host.name}.")
-            require(op, "storage.view", volume.pool)
+            if key == "iso":
+                require(op, "storage.view", volume.pool)
+            elif op.actor is not None:
+                authorize_use(op.actor, volume.pool)
 
 
 def _define_policy(op, host):
@@ -157,6 +162,8 @@ def create(op, host):
 
 
 def _create(op, conn, host, p, made):
+    if p.get("import"):
+        refuse_if_used_elsewhere(conn, None, p["import"]["path"])
     paths = {}
     if p.get("disk"):
         paths["disk_path"] = _new_disk(op, conn, made)

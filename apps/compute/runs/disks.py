@@ -5,16 +5,19 @@ from django.db.models import F
 
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import disks
-from apps.compute.virt.xml import Disk
+from apps.compute.virt.xml import Disk, PoolSource
 from apps.core import realtime
 from apps.core.errors import OperationError
 from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.runners import require, runner
+from apps.storage.access import authorize_use
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.services.volumes import create_on_pool
+from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
+from apps.storage.virt.pool_xml import Pool
 
 VM_RELATED = ("host", "team")
 
@@ -31,15 +34,50 @@ def next_free_target(conn, uuid, bus):
 
 
 def _volume_rights(op, vm):
-    """A volume or ISO the input names must still be one the requester may use (storage.view on
-    its pool), as the service checked: grants change while operations wait."""
+    """A volume the input names must still be one the requester may use, as the service checked
+    (grants change while operations wait): an attached disk needs storage.use on its pool, an ISO
+    only storage.view on the host's ISO library."""
     path = (op.params or {}).get("path")
     if not path or op.kind == "vm.disk_detach":
         return
     volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=vm.host, path=path).first()
     if volume is None:
         raise OperationError(f"{path} is no longer a volume kvmweb knows on {vm.host.name}.")
-    require(op, "storage.view", volume.pool)
+    if op.kind.startswith("vm.cdrom_"):
+        if not volume.pool.is_iso_library:
+            raise OperationError(f"{volume.name} is no longer in {vm.host.name}'s ISO library.")
+        require(op, "storage.view", volume.pool)
+    elif op.actor is not None:
+        authorize_use(op.actor, volume.pool)
+
+
+def refuse_if_used_elsewhere(conn, vm, path):  # vm None: a VM that is being created
+    """A volume written by two VMs at once destroys its file system: refused unless every domain
+    that has it marked it <shareable/> (an administrator's choice, for cluster file systems)."""
+    users = [u for u in disks.users_of(conn, path, except_uuid=str(vm.uuid) if vm else None) if not (u.shareable or u.readonly)]
+    if users:
+        names = ", ".join(sorted(u.domain_name for u in users))
+        raise OperationError(
+            f"{path} is a disk of {names}; a volume is attached to one VM at a time unless marked shareable."
+        )
+
+
+def volume_disk(conn, pool, *, volume_name, path, format, target, bus):
+    """The <disk> for a pool's volume as libvirt wants it for the pool's type (rbd and gluster as
+    network disks with the pool's hosts and auth, iscsi-direct by pool and volume)."""
+    source = None
+    if pool.pool_type in ("rbd", "gluster"):
+        source = PoolSource.of(Pool.parse(pool_virt.pool_xml(conn, str(pool.uuid))))
+    return disks.disk_for_volume(
+        pool_type=pool.pool_type,
+        pool_name=pool.name,
+        volume_name=volume_name,
+        path=path,
+        format=format,
+        pool_source=source,
+        target=target,
+        bus=bus,
+    )
 
 
 @runner(
@@ -54,8 +92,18 @@ def attach_detach(op, vm):
     p = op.params
     with connection.connected(vm.host.uri) as conn:
         if p["op"] == "attach":
+            pool = StoragePool.objects.get(pk=p["pool_id"])
+            refuse_if_used_elsewhere(conn, vm, p["path"])
             target = next_free_target(conn, str(vm.uuid), p["bus"])
-            disk = Disk(source=p["path"], target=target, bus=p["bus"], format=p["format"])
+            disk = volume_disk(
+                conn,
+                pool,
+                volume_name=p["volume_name"],
+                path=p["path"],
+                format=p["format"],
+                target=target,
+                bus=p["bus"],
+            )
             disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
             message = f"{p['volume']} attached to {vm.name} as {target}"
         else:
@@ -77,7 +125,9 @@ def _new(op, vm, conn):
     )
     try:
         target = next_free_target(conn, str(vm.uuid), p["bus"])
-        disk = Disk(source=info.path, target=target, bus=p["bus"], format=p["format"])
+        disk = volume_disk(
+            conn, pool, volume_name=p["name"], path=info.path, format=p["format"], target=target, bus=p["bus"]
+        )
         disks.attach(conn, str(vm.uuid), disk, live=p["live"], config=p["config"])
     except BaseException:
         # One operation, one outcome: a volume nobody asked for on its own is not left behind.
@@ -138,4 +188,3 @@ def cdrom(op, vm):
             message = f"{p['target']} of {vm.name} ejected"
     devices_changed(vm)
     return message
-

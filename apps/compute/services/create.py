@@ -32,6 +32,7 @@ from apps.hosts.virt import capabilities, connection
 from apps.hosts.virt import networks as host_networks
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue
+from apps.storage.access import authorize_use
 
 registry.register("vm.create", "created VM")
 registry.register("vm.define", "defined VM from XML")
@@ -200,6 +201,8 @@ def _source_params(actor, host, source, iso, tree_url, kernel_args, import_volum
     out = {}
     if source == "iso":
         _volume_on(host, iso, "iso", "an ISO image")
+        if not iso.pool.is_iso_library:
+            raise CreateError("iso", f"{iso.name} is not in {host.name}'s ISO library.")
         _may(actor, "storage.view", iso, "iso", f"You may not use images of pool {iso.pool.name}.")
         out["iso"] = {"path": iso.path, "name": iso.name}
     elif source == "tree":
@@ -208,13 +211,12 @@ def _source_params(actor, host, source, iso, tree_url, kernel_args, import_volum
         out["tree"] = {"url": tree_url.strip()}  # the worker finds the kernel and initrd under it
     elif source == "import":
         _volume_on(host, import_volume, "import_volume", "the disk to import")
-        _may(
-            actor,
-            "storage.view",
-            import_volume,
-            "import_volume",
-            f"You may not use volumes of pool {import_volume.pool.name}.",
-        )
+        try:
+            authorize_use(actor, import_volume.pool)
+        except PermissionDenied:
+            raise CreateError(
+                "import_volume", f"You may not attach volumes of pool {import_volume.pool.name} to VMs."
+            ) from None
         out["import"] = {
             "path": import_volume.path,
             "format": import_volume.format if import_volume.format in DISK_FORMATS else "raw",

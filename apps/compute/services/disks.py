@@ -17,6 +17,7 @@ from apps.core.errors import VirtError
 from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.services import operation_queue
+from apps.storage.access import authorize_use
 from apps.storage.services.volumes import (
     VolumeError,
     check_new_name,
@@ -56,10 +57,12 @@ def _queue(actor, vm, kind, params):
 
 def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
     """Attach an existing volume (`virsh attach-disk … --live --config`). The user needs vm.edit
-    on the VM and storage.view on the volume's pool: a disk from a pool they may not use is refused."""
+    on the VM and storage.use (or storage.manage) on the volume's pool: seeing a pool is not
+    enough to hand its volumes to a VM. The worker refuses a volume another domain uses unless
+    that domain marked it shareable."""
     check_flags(live, config)
     authorize(actor, "vm.edit", vm)
-    authorize(actor, "storage.view", volume.pool)
+    authorize_use(actor, volume.pool)
     if volume.pool.host_id != vm.host_id:
         raise PermissionDenied("The volume is on another host.")
     if bus not in BUSES:
@@ -72,6 +75,8 @@ def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
         "live": live,
         "config": config,
         "volume": f"{volume.pool.name}/{volume.name}",
+        "pool_id": volume.pool_id,
+        "volume_name": volume.name,
     }
     return _queue(actor, vm, "vm.disk_attach", params)
 

@@ -16,7 +16,7 @@ from .xml import Disk, Domain, PoolSource, disk_for_volume
 
 __all__ = [
     "DiskInfo", "PoolSource", "attach", "change_media", "detach", "disk_for_volume", "list_disks", "next_target",
-    "resize",
+    "resize", "users_of",
 ]  # fmt: skip
 
 AFFECT_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -160,3 +160,36 @@ def change_media(conn, uuid, target, path, *, live, config):
             dom.updateDeviceFlags(etree.tostring(drive.el, encoding="unicode"), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
+
+
+@dataclass(frozen=True)
+class DiskUser:
+    domain_uuid: str
+    domain_name: str
+    shareable: bool
+    readonly: bool
+
+
+def users_of(conn, path, *, except_uuid=None) -> list[DiskUser]:
+    """The domains (running or defined) whose disks name `path`, as their live and saved
+    definitions say: one volume written by two VMs destroys its file system unless both mark
+    it <shareable/>."""
+    try:
+        doms = conn.listAllDomains(0)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    found = []
+    for dom in doms:
+        try:
+            uuid = dom.UUIDString()
+            if uuid == except_uuid:
+                continue
+            flags = [0, libvirt.VIR_DOMAIN_XML_INACTIVE] if dom.isPersistent() else [0]
+            docs = [Domain.parse(dom.XMLDesc(f)) for f in flags]
+        except libvirt.libvirtError:
+            continue  # undefined while we looked: it uses nothing any more
+        for disk in (d for doc in docs for d in doc.disks):
+            if disk.source == path:
+                found.append(DiskUser(uuid, dom.name(), disk.shareable, disk.readonly))
+                break
+    return found
