@@ -151,12 +151,12 @@ def test_totp_enrolment_then_login_needs_the_code(client, operator, no_throttle)
     assert client.get(reverse("security:setup")).status_code == 200
     assert TOTPDevice.objects.get(user=operator, confirmed=False) == device  # the key stays while scanning
 
-    response = client.post(reverse("security:setup"), {"otp_token": wrong_code(device)})
+    response = client.post(reverse("security:setup"), {"password": PASSWORD, "otp_token": wrong_code(device)})
     assert response.status_code == 400 and "not right" in response.content.decode()
     device.refresh_from_db()
     assert not device.confirmed
 
-    response = client.post(reverse("security:setup"), {"otp_token": code(device)})
+    response = client.post(reverse("security:setup"), {"password": PASSWORD, "otp_token": code(device)})
     assert response.status_code == 200
     codes = shown_codes(response)
     assert len(codes) == 10 and set(codes) == set(StaticToken.objects.values_list("token", flat=True))
@@ -242,10 +242,12 @@ def test_a_recovery_code_logs_in_once_only(client, operator, enrolled, no_thrott
 def test_new_recovery_codes_replace_the_old_ones(client, operator, enrolled, no_throttle):
     device, old = enrolled
     client.force_login(operator)
-    response = client.post(reverse("security:recovery_codes"), {"otp_token": "wrong-code"})
+    response = client.post(reverse("security:recovery_codes"), {"password": PASSWORD, "otp_token": "wrong-code"})
     assert response.status_code == 400
     assert AuditEvent.objects.get(action="auth.recovery_codes_regenerated").outcome == "failed"
-    response = client.post(reverse("security:recovery_codes"), {"otp_token": code(device, drift=1)})
+    response = client.post(
+        reverse("security:recovery_codes"), {"password": PASSWORD, "otp_token": code(device, drift=1)}
+    )
     new = shown_codes(response)
     assert len(new) == 10 and not set(new) & set(old)
     assert set(StaticToken.objects.values_list("token", flat=True)) == set(new)
@@ -256,9 +258,10 @@ def test_new_recovery_codes_replace_the_old_ones(client, operator, enrolled, no_
 def test_turning_two_factor_off_needs_a_valid_code(client, operator, enrolled, no_throttle):
     device, _ = enrolled
     client.force_login(operator)
-    assert client.post(reverse("security:disable"), {"otp_token": wrong_code(device)}).status_code == 400
+    url = reverse("security:disable")
+    assert client.post(url, {"password": PASSWORD, "otp_token": wrong_code(device)}).status_code == 400
     assert services.has_second_factor(operator)
-    response = client.post(reverse("security:disable"), {"otp_token": code(device, drift=1)})
+    response = client.post(url, {"password": PASSWORD, "otp_token": code(device, drift=1)})
     assert response.status_code == 302
     assert not services.has_second_factor(operator) and not StaticToken.objects.exists()
     assert [e.outcome for e in AuditEvent.objects.filter(action="auth.2fa_disabled").order_by("id")] == [
@@ -289,7 +292,8 @@ def test_admins_must_enrol_when_the_setting_says_so(client, admin, operator, set
     assert plain.get(vm_list).status_code == 200
 
     device = TOTPDevice.objects.get(user=admin, confirmed=False)
-    assert client.post(reverse("security:setup"), {"otp_token": code(device)}).status_code == 200
+    enrol = {"password": PASSWORD, "otp_token": code(device)}
+    assert client.post(reverse("security:setup"), enrol).status_code == 200
     assert client.get(vm_list).status_code == 200
 
 
@@ -343,6 +347,7 @@ def test_password_change_enforces_the_validators(client, operator):
     assert operator.check_password(new)
     assert client.get(reverse("security:index")).status_code == 200  # this session stays
     assert AuditEvent.objects.filter(action="user.password", actor=operator).exists()
+    assert [e.outcome for e in AuditEvent.objects.filter(action="auth.password_change")] == ["succeeded"]
     assert new not in audit_dump()
 
 
@@ -372,6 +377,7 @@ def test_security_actions_are_registered():
         "auth.login_failed",
         "auth.lockout",
         "auth.logout",
+        "auth.password_change",
         "auth.2fa_enabled",
         "auth.2fa_disabled",
         "auth.recovery_codes_regenerated",

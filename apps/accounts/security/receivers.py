@@ -16,6 +16,8 @@ from .throttle import cool_off_minutes
 # Attributes the login views set on the request to tell these receivers more.
 SECOND_FACTOR_ATTR = "kvmweb_second_factor"
 STAGE_ATTR = "kvmweb_login_stage"
+# Set by reauth.confirm_password: the audit code of the change whose password check failed.
+REAUTH_ATTR = "kvmweb_reauth"
 
 
 @receiver(user_logged_in, dispatch_uid="kvmweb.security.logged_in")
@@ -53,4 +55,9 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
     failures = getattr(request, "axes_failures_since_start", None)
     if failures is None:
         return
-    services.record_lockout(username=username, failures=failures, cool_off_minutes=cool_off_minutes())
+    services.record_lockout(
+        username=username,
+        failures=failures,
+        cool_off_minutes=cool_off_minutes(),
+        during=getattr(request, REAUTH_ATTR, None),
+    )

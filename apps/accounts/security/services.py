@@ -13,6 +13,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts import services as account_services
 from apps.audit import registry
 from apps.audit.models import Outcome
 from apps.audit.services import record
@@ -23,6 +24,7 @@ for _code, _label in {
     "auth.login_failed": "failed to sign in",
     "auth.lockout": "locked out after failed sign-ins",
     "auth.logout": "signed out",
+    "auth.password_change": "changed their own password",
     "auth.2fa_enabled": "turned on two-factor authentication",
     "auth.2fa_disabled": "turned off two-factor authentication",
     "auth.recovery_codes_regenerated": "made new recovery codes",
@@ -76,10 +78,28 @@ def record_login_failed(*, username, reason):
     record("auth.login_failed", Outcome.FAILED, target=_target(username), params=params, error=reason)
 
 
-def record_lockout(*, username, failures, cool_off_minutes):
+def record_lockout(*, username, failures, cool_off_minutes, during=None):
+    """`during` is the audit code of the change whose password check locked the account, when it
+    was not the login (see reauth)."""
     username = (username or "")[:MAX_USERNAME]
     params = {"username": username, "failures": failures, "cool_off_minutes": cool_off_minutes}
-    record("auth.lockout", Outcome.FAILED, target=_target(username), params=params, error="too many failed sign-ins")
+    error = "too many failed sign-ins"
+    if during:
+        params["during"] = during
+        error = "too many wrong passwords"
+    record("auth.lockout", Outcome.FAILED, target=_target(username), params=params, error=error)
+
+
+# -- the signed-in user's own password ----------------------------------------------------------
+
+
+def password_change(*, actor, user, password):
+    """The user's own change, after the view has confirmed the current password (reauth). The
+    accounts service sets it (and records user.password, as for an administrator's reset); the
+    auth.password_change record completes the form's series, whose refusals reauth records."""
+    with transaction.atomic():
+        account_services.user_set_password(actor=actor, user=user, password=password)
+        record("auth.password_change", Outcome.SUCCEEDED, actor=actor, target=UserTarget(user))
 
 
 # -- the second factor --------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The signed-in user's own security page: password, two-factor, recovery codes, sessions.
 
 Every change goes through a service (apps.accounts.services or ..services), which audits it.
+Changing the password and enrolling, removing or renewing the second factor first ask for the
+current password again (reauth): a session alone, borrowed or stolen, must not be enough.
 """
 
 from base64 import b32encode
@@ -8,7 +10,6 @@ from base64 import b32encode
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -18,8 +19,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts import services as account_services
-from apps.accounts.security import qr, services
-from apps.accounts.security.forms import CodeForm
+from apps.accounts.security import qr, reauth, services
+from apps.accounts.security.forms import ConfirmedCodeForm, PasswordChangeForm
 from apps.accounts.security.middleware import forget_check
 
 OWN_ACCOUNT = "own account"
@@ -41,7 +42,7 @@ def _page(request, *, password_form=None, code_form=None, status=200):
         "recovery_codes_left": services.recovery_codes_left(user),
         "must_enrol": services.must_enrol(user),
         "password_form": password_form or PasswordChangeForm(user),
-        "code_form": code_form or CodeForm(),
+        "code_form": code_form or ConfirmedCodeForm(),
         "session_expires": request.session.get_expiry_date(),
         "expires_at_browser_close": request.session.get_expire_at_browser_close(),
     }
@@ -58,16 +59,37 @@ def index(request):
 @require_POST
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 def password_change(request):
-    """Django's form checks the old password and the configured validators; the accounts
-    service sets and audits it. Other sessions end, as the password is part of their hash."""
-    form = PasswordChangeForm(request.user, request.POST)
-    if not form.is_valid():
-        return _page(request, password_form=form, status=400)
+    """The current password is confirmed (counted and audited) even when the new one is not
+    acceptable: each wrong one is a guess. The accounts service sets the new one; other sessions
+    end, as the password is part of their hash."""
     user = request.user
-    account_services.user_set_password(actor=user, user=user, password=form.cleaned_data["new_password1"])
+    form = PasswordChangeForm(user, request.POST)
+    valid = form.is_valid()
+    try:
+        reauth.confirm_password(request, action="auth.password_change", password=form.cleaned_data.get("old_password"))
+    except reauth.PasswordRefused as exc:
+        form.add_error("old_password", str(exc))
+        return _page(request, password_form=form, status=exc.status)
+    if not valid:
+        return _page(request, password_form=form, status=400)
+    services.password_change(actor=user, user=user, password=form.cleaned_data["new_password1"])
     update_session_auth_hash(request, user)
     messages.success(request, "Password changed. Your other sessions have been signed out.")
     return redirect("security:index")
+
+
+def _refused(request, form, action):
+    """None when the posted form is complete and its password is the user's; else the status of
+    the page that shows the errors put on the form. The code is checked after this, by the
+    service, so a wrong password costs no code attempt."""
+    if not form.is_valid():
+        return 400
+    try:
+        reauth.confirm_password(request, action=action, password=form.cleaned_data["password"])
+    except reauth.PasswordRefused as exc:
+        form.add_error("password", str(exc))
+        return exc.status
+    return None
 
 
 def _grouped(secret):
@@ -76,19 +98,23 @@ def _grouped(secret):
 
 @own_account
 @require_http_methods(["GET", "POST"])
-@sensitive_post_parameters("otp_token")
+@sensitive_post_parameters("password", "otp_token")
 def setup(request):
     """Enrol an authenticator app: scan (or type) the key, then prove it with a code."""
     user = request.user
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         messages.info(request, "Two-factor authentication is already on.")
         return redirect("security:index")
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = ConfirmedCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = _refused(request, form, "auth.2fa_enabled")
+    if request.method == "POST" and status is None:
         try:
             device, codes = services.totp_confirm(actor=user, user=user, token=form.cleaned_data["otp_token"])
         except services.SecondFactorError as exc:
             form.add_error("otp_token", str(exc))
+            status = 400
         else:
             otp_login(request, device)  # this session has just proved the device
             forget_check(request)
@@ -101,42 +127,46 @@ def setup(request):
         "secret": _grouped(b32encode(device.bin_key).decode()),
         "must_enrol": services.must_enrol(user),
     }
-    return render(request, "accounts/security/setup.html", context, status=400 if form.errors else 200)
+    return render(request, "accounts/security/setup.html", context, status=status)
 
 
 @own_account
 @require_POST
-@sensitive_post_parameters("otp_token")
+@sensitive_post_parameters("password", "otp_token")
 def recovery_codes(request):
     """New recovery codes, shown on this response only; the old ones stop working."""
-    form = CodeForm(request.POST)
-    if form.is_valid():
+    form = ConfirmedCodeForm(request.POST)
+    status = _refused(request, form, "auth.recovery_codes_regenerated")
+    if status is None:
         try:
             codes = services.recovery_codes_regenerate(
                 actor=request.user, user=request.user, token=form.cleaned_data["otp_token"]
             )
         except services.SecondFactorError as exc:
             form.add_error("otp_token", str(exc))
+            status = 400
         else:
             return render(request, "accounts/security/recovery_codes.html", {"codes": codes, "new": False})
-    return _page(request, code_form=form, status=400)
+    return _page(request, code_form=form, status=status)
 
 
 @own_account
 @require_POST
-@sensitive_post_parameters("otp_token")
+@sensitive_post_parameters("password", "otp_token")
 def disable(request):
-    form = CodeForm(request.POST)
-    if form.is_valid():
+    form = ConfirmedCodeForm(request.POST)
+    status = _refused(request, form, "auth.2fa_disabled")
+    if status is None:
         try:
             services.two_factor_disable(actor=request.user, user=request.user, token=form.cleaned_data["otp_token"])
         except services.SecondFactorError as exc:
             form.add_error("otp_token", str(exc))
+            status = 400
         else:
             forget_check(request)
             messages.success(request, "Two-factor authentication is off.")
             return redirect("security:index")
-    return _page(request, code_form=form, status=400)
+    return _page(request, code_form=form, status=status)
 
 
 @own_account
