@@ -28,6 +28,9 @@ class Host(models.Model):
     domain_capabilities_xml = models.TextField(blank=True)
     node_devices = models.IntegerField(null=True, blank=True)
     networks = models.JSONField(default=list, blank=True)
+    # Host bridges an administrator opened to VM users: a NIC on one of these needs only vm.edit
+    # (every other bridge, macvtap or Open vSwitch NIC needs network.manage on the host).
+    vm_bridges = models.JSONField(default=list, blank=True)
     facts_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -27,6 +27,7 @@ registry.register("host.create", "added host")
 registry.register("host.update", "changed host")
 registry.register("host.remove", "removed host")
 registry.register("host.state", "host changed state")
+registry.register("host.vm_bridges", "changed the bridges open to VM users on host")
 
 # How long the form waits for a worker to open the connection. libvirt gives up sooner on a
 # refused port or a rejected key; an address that never answers takes the TCP timeout, and the
@@ -286,3 +287,23 @@ def host_mark_down(*, host, reason):
     if changed:
         record("host.state", Outcome.DETECTED, target=host, params={"state": "down"}, error=reason)
     realtime.publish_on_commit(realtime.host_group(host.pk), "host", id=host.pk)
+
+
+def host_set_vm_bridges(*, actor, host, bridges):
+    """Open host bridges to VM users: a NIC on one of them then needs only vm.edit on the VM.
+    An administrator's choice per host (host.manage), e.g. the guests' bridge, never the
+    management one."""
+    if actor is not None:
+        authorize(actor, "host.manage", host)
+    names = sorted({b.strip() for b in bridges if b and b.strip()})
+    for name in names:
+        if len(name) > 15 or not all(c.isalnum() or c in "-_." for c in name):
+            raise HostError(f"{name!r} is not a bridge name.")
+    changes = diff({"vm_bridges": host.vm_bridges}, {"vm_bridges": names})
+    if not changes:
+        return host
+    with transaction.atomic():
+        Host.objects.filter(pk=host.pk).update(vm_bridges=names)
+        host.vm_bridges = names
+        record("host.vm_bridges", Outcome.SUCCEEDED, actor=actor, target=host, changes=changes)
+    return host

@@ -1,6 +1,7 @@
 """NICs on the worker: add, remove, link up/down (services/nics.py queues them)."""
 
 from apps.compute.models import VirtualMachine
+from apps.compute.services.nics import check_source_right
 from apps.compute.virt import nics
 from apps.compute.virt.xml import Interface
 from apps.hosts.virt import connection
@@ -9,7 +10,21 @@ from apps.operations.runners import runner
 from .disks import VM_RELATED, devices_changed
 
 
-@runner("vm.nic_add", "vm.nic_remove", "vm.nic_link", permission="vm.edit", target=VirtualMachine, related=VM_RELATED)
+def _source_right(op, vm):
+    """The right on what a new NIC connects to, again (services/nics.py)."""
+    if op.kind == "vm.nic_add":
+        check_source_right(op.actor, vm.host, op.params["kind"], op.params["source"])
+
+
+@runner(
+    "vm.nic_add",
+    "vm.nic_remove",
+    "vm.nic_link",
+    permission="vm.edit",
+    target=VirtualMachine,
+    related=VM_RELATED,
+    policy=_source_right,
+)
 def nic(op, vm):
     p = op.params
     uuid = str(vm.uuid)

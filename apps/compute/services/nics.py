@@ -28,12 +28,26 @@ def _check_mac(mac):
     return value
 
 
+def check_source_right(actor, host, kind, source):
+    """What a NIC connects to is the host's network: a libvirt network needs network.view on the
+    host (per network once networks are objects of their own), a bridge an administrator opened to
+    VM users (Host.vm_bridges) needs nothing more; any other bridge, macvtap (which can take the
+    uplink in passthrough) or Open vSwitch needs network.manage on the host."""
+    if actor is None:
+        return
+    if kind == "network":
+        authorize(actor, "network.view", host)
+    elif kind == "bridge" and source in (host.vm_bridges or []):
+        return
+    else:
+        authorize(actor, "network.manage", host)
+
+
 def vm_nic_add(*, actor, vm, kind="network", source, model="virtio", mac=None, mode=None, live=True, config=True):
     """`source` is the network's name, the bridge's, or (macvtap) the host interface's."""
     authorize(actor, "vm.edit", vm)
     check_flags(live, config)
-    if kind == "network":
-        authorize(actor, "network.view", vm.host)
+    check_source_right(actor, vm.host, kind, source)
     iface = Interface(kind=kind, source=source, model=model, mac=mac, mode=mode if kind == "direct" else None)
     iface.validate()
     params = {
