@@ -149,8 +149,3 @@ def vm_disk_resize(*, actor, vm, target, capacity, unit="GiB"):
     quota_check(vm.team, disk_gib=(size - (current or 0)) / GIB)
     params = {"target": target, "capacity": size}
     return _queue(actor, vm, "vm.disk_resize", params)
-
-
-# -- the worker side -------------------------------------------------------------------------
-
-

@@ -169,8 +169,3 @@ def download_begin(*, actor, op, timeout=30):
     if "error" in meta:
         raise TransferError(meta["error"], status=409)
     return meta
-
-
-# -- the worker side -------------------------------------------------------------------------
-
-
