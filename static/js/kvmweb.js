@@ -45,17 +45,20 @@
       return;
     }
     if (marker.classList.contains("kv-vm-changed")) refreshTab(marker.dataset.vm);
-    else if (marker.classList.contains("vm-tab")) readPendingSoon();
   });
   // A VM's open tab re-reads itself when the VM changes. While a load is in flight in the tab
   // area (a click, an earlier re-read, a form's post) the re-read waits for the tab that load
   // brings: fired now, its answer could land on a tab already replaced, and the change be lost.
+  // It also waits while a tab just swapped in is not yet processed by htmx: it carries
+  // htmx-added from the swap until the settle step (~20 ms later) wires its hx-trigger, and a
+  // kv:refresh sent to it before then reaches no listener.
   const pendingTabs = {};
   function refreshTab(vm) {
     const tab = document.getElementById("vm-tab-" + vm);
     if (!tab) return;
     const area = document.getElementById("vm-tab-area");
-    if (area && (area.classList.contains("htmx-request") || area.querySelector(".htmx-request"))) {
+    const loading = area && (area.classList.contains("htmx-request") || area.querySelector(".htmx-request"));
+    if (loading || tab.classList.contains(htmx.config.addedClass)) {
       pendingTabs[vm] = true;
       return;
     }
@@ -109,9 +112,10 @@
     delete tab.dataset.kvDirty;
     htmx.trigger(tab, "kv:refresh");
   });
-  // When a load ends, a change that waited for it is read now: seen as the tab it brought
-  // arriving (htmx:load above; the request's own element is out of the page by then, so its
-  // events never reach the document), or as the end of a request that swapped nothing.
+  // When a load ends, a change that waited for it is read: once a swap has settled (htmx has
+  // processed the new content, and taken back the classes, htmx-request among them, that it lends
+  // a new element keeping an old one's id), or when a request that swapped nothing ends.
+  // refreshTab checks again, so a call that comes too early only waits longer.
   function readPendingSoon() {
     if (Object.keys(pendingTabs).length === 0) return;
     setTimeout(function () {
@@ -122,4 +126,5 @@
     }, 0);
   }
   document.addEventListener("htmx:afterRequest", readPendingSoon);
+  document.addEventListener("htmx:afterSettle", readPendingSoon);
 })();
