@@ -10,6 +10,7 @@ from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.services import host_create
 from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.services.pools import pool_set_iso_library
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
 from tests.helpers import QEMU_URI, finished, unique, wait_for
@@ -154,7 +155,9 @@ def test_cdrom_drive_added_then_an_iso_inserted_and_ejected_live(stack, operator
     subprocess.run(["qemu-img", "create", "-q", "-f", "raw", f"{pool_path}/boot.iso", "1M"], check=True)
     subprocess.run(["virsh", "-c", QEMU_URI, "pool-refresh", pool_name], check=True, capture_output=True)
     vm, pool = _running_vm(qemu_conn, tiny_domain, pool_name)
-    StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=True)  # this pool is the host's ISO library
+    op = _run(pool_set_iso_library(actor=operator, pool=pool, on=True))  # the host's ISO library now
+    assert op.message == f"{pool_name} is now the ISO library of {vm.host.name}"
+    assert StoragePool.objects.get(pk=pool.pk).is_iso_library
     isos = StorageVolume.objects.select_related("pool").filter(pool=pool, name="boot.iso")
     iso = wait_for(isos.first, timeout=30, message="the ISO")
 

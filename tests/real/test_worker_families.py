@@ -215,6 +215,7 @@ THROUGH_THE_WORKER = {
     "apps.compute.runs.delete.delete": "tests/real/test_qemu_clone_delete.py::test_a_clone_boots_beside_its_source_with_its_own_disk_and_mac",
     "apps.storage.runs.pools.create": "tests/real/test_worker_families.py::test_a_pool_defined_stopped_started_refreshed_and_removed",
     "apps.storage.runs.pools.act": "tests/real/test_worker_families.py::test_a_pool_defined_stopped_started_refreshed_and_removed",
+    "apps.storage.runs.pools.iso_library": "tests/real/test_qemu_disks.py::test_cdrom_drive_added_then_an_iso_inserted_and_ejected_live",
     "apps.storage.runs.volumes.volume": "tests/real/test_worker_families.py::test_volumes_created_grown_cloned_and_deleted",
     "apps.storage.runs.transfer.upload": "tests/storage/test_volumes_transfer.py::test_upload_then_download_is_byte_identical",
     "apps.storage.runs.transfer.download": "tests/storage/test_volumes_transfer.py::test_upload_then_download_is_byte_identical",
