@@ -216,6 +216,9 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory, test_driver):
     import urllib.request
 
     bin_dir = Path(sys.executable).parent
+    # The web server serves the collected files (WhiteNoise): collect them now, so a run of pytest
+    # without scripts/test never tests yesterday's JavaScript.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True)
     s = Stack(tmp_path_factory.mktemp("stack"))
     s.start(
         "worker",
