@@ -34,10 +34,3 @@ def vm_for(user, pk):
         return None
     return vm
 
-
-def vm_rights(user, vm):
-    """Mark on the VM what the user may do to it, for the buttons its partials show."""
-    vm.can_power = may(user, "vm.power", vm)
-    vm.can_clone = may(user, "vm.create", vm)
-    vm.can_delete = may(user, "vm.delete", vm)
-    return vm

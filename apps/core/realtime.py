@@ -1,13 +1,17 @@
 """Live updates: producers publish small notifications after commit; consumers turn them into
 HTML fragments per user, so authorization is checked at delivery for every recipient.
 
-Apps register two things here, so that core knows no app by name:
+Apps register these here, so that core knows no app by name:
 - a groups provider: which groups a user's socket joins (e.g. one per host they may view);
 - a renderer per event kind: (user, event) -> HTML with hx-swap-oob, or "" when the user may not
-  see it.
+  see it;
+- scopes entered around each unit of work done for one user — an event's rendering, a socket's
+  group lookup (authz's rights memo: what the user holds is read once per unit, however many
+  questions the renderer asks, and afresh for the next).
 """
 
 import logging
+from contextlib import ExitStack, contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -17,6 +21,7 @@ log = logging.getLogger(__name__)
 
 _group_providers = []
 _renderers = {}
+_event_scopes = []
 
 
 def register_groups(provider):
@@ -34,10 +39,26 @@ def register_renderer(kind):
     return deco
 
 
+def register_event_scope(factory):
+    """`factory()` gives a context manager entered around each unit of work for one user."""
+    if factory not in _event_scopes:
+        _event_scopes.append(factory)
+    return factory
+
+
+@contextmanager
+def _scoped():
+    with ExitStack() as stack:
+        for factory in _event_scopes:
+            stack.enter_context(factory())
+        yield
+
+
 def groups_for(user):
     groups = []
-    for provider in _group_providers:
-        groups.extend(provider(user))
+    with _scoped():
+        for provider in _group_providers:
+            groups.extend(provider(user))
     return groups
 
 
@@ -52,7 +73,8 @@ def render_event(user, event):
     renderer = _renderers.get(event.get("kind"))
     if renderer is None:
         return []
-    html = renderer(user, event) or ""
+    with _scoped():
+        html = renderer(user, event) or ""
     return [part for part in (p.strip() for p in html.split(SPLIT)) if part]
 
 

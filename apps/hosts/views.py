@@ -7,7 +7,6 @@ is down — with what it last reported and why it is down.
 
 from dataclasses import replace
 
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
@@ -16,23 +15,17 @@ from apps.authz.rights import authorize, rights
 from apps.core.htmx import render_page
 
 from . import validation
+from .live import with_vm_counts
 from .models import Host
 from .selectors import hosts_visible
 from .virt import capabilities
-
-
-def _annotated(qs):
-    return qs.annotate(
-        vm_count=Count("vms", filter=Q(vms__present=True)),
-        running_count=Count("vms", filter=Q(vms__present=True, vms__state="running")),
-    )
 
 
 @needs("host.view", per_object=True)
 @require_GET
 def host_list(request):
     context = {
-        "hosts": _annotated(hosts_visible(request.user)),
+        "hosts": with_vm_counts(hosts_visible(request.user)),
         "can_manage": rights(request.user, "host.manage").everything,
     }
     return render_page(request, "hosts/host_list.html", context, partial="host_table")
@@ -57,7 +50,7 @@ def _visible(rows, user, permission):
 @needs("host.view", per_object=True)
 @require_GET
 def host_detail(request, pk):
-    host = get_object_or_404(_annotated(Host.objects.all()), pk=pk)
+    host = get_object_or_404(with_vm_counts(Host.objects.all()), pk=pk)
     authorize(request.user, "host.view", host)
     caps, domcaps = stored_capabilities(host)
     vms = host.vms.filter(present=True).select_related("host").order_by("name")

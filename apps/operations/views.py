@@ -1,7 +1,7 @@
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apps.authz.decorators import needs
+from apps.core.htmx import render_page
 
 from .selectors import operations_visible
 
@@ -12,4 +12,4 @@ PANEL_SIZE = 15
 @require_GET
 def panel(request):
     ops = operations_visible(request.user)[:PANEL_SIZE]
-    return render(request, "operations/panel.html#ops_list", {"operations": ops})
+    return render_page(request, "operations/panel.html", {"operations": ops}, partial="ops_list")

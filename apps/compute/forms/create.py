@@ -42,6 +42,33 @@ def _id(value):
     return int(value) if str(value or "").isdigit() else None
 
 
+def os_defaults(entry):
+    """Memory, vCPUs and disk size the OS recommends, or the wizard's defaults."""
+    if entry is None:
+        return dict(DEFAULTS)
+    return {
+        "memory_mib": entry.recommended_ram_mib() or DEFAULTS["memory_mib"],
+        "vcpus": entry.recommended_vcpus() or DEFAULTS["vcpus"],
+        "disk_gib": entry.recommended_disk_gib() or DEFAULTS["disk_gib"],
+    }
+
+
+class WizardControls(forms.Form):
+    """What sent the wizard rather than what describes the VM: the button (`step`: review,
+    refresh when the host or OS changed, create), the field that changed, and the picked host's
+    id (looked up and authorized by the view before the form is read)."""
+
+    step = forms.CharField(required=False)
+    changed = forms.CharField(required=False)
+    host = forms.CharField(required=False)
+
+    def clean_step(self):
+        return self.cleaned_data["step"] or "review"
+
+    def host_id(self):
+        return _id(self.cleaned_data.get("host"))
+
+
 class CreateForm(Styled, forms.Form):
     host = forms.ModelChoiceField(queryset=Host.objects.none(), help_text="Hosts where you may create VMs.")
     name = forms.CharField(max_length=200, help_text="Letters, digits, '.', '_' and '-'; at most 64.")
@@ -77,6 +104,17 @@ class CreateForm(Styled, forms.Form):
         self.fields["source"].widget.attrs["class"] = "form-check-input"
         if host is not None:
             self._host_choices(host)
+
+    @classmethod
+    def refreshed(cls, data, *, changed, **kwargs):
+        """The form again, unbound, with what was typed as its values (and when the OS `changed`,
+        its recommended sizes): new choices, and no errors for fields not filled yet."""
+        initial = data.dict()
+        if changed == "os_id":
+            initial.update(os_defaults(osinfo.get(data.get("os_id", ""))))
+        for box in ("start", "preallocate"):  # an unticked box is absent, not "off"
+            initial[box] = data.get(box) not in (None, "", "False", "false", "off")
+        return cls(initial=initial, **kwargs)
 
     def _host_choices(self, host):
         isos = iso_images(self.user, host)

@@ -1,13 +1,24 @@
-"""What every VM page view needs: the VM if the user may view or change it, or the right refusal;
-and how a tab's forms post."""
+"""What every VM page view shares: the VM if the user may view or change it, or the right refusal;
+the one place a read of libvirt meets VirtError; how a tab answers; how a tab's form posts.
+
+A tab answers with the same context keys everywhere (see `tab`):
+- `vm`, and `tab_url`, where the tab re-reads itself (also after a POST to another URL);
+- `form`: the form that was sent, or None; its refusals sit in its errors, by its fields;
+- `error`: what the page could not read from libvirt (a sentence, shown instead of the data);
+- `notice`: what was done, e.g. an operation queued (its outcome follows live).
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 
 from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.selectors import vm_for
+from apps.core.errors import VirtError
+from apps.core.htmx import render_page
+from apps.hosts.virt import connection
 
 
 def vm_or_403(request, pk):
@@ -28,24 +39,69 @@ def vm_to_change(request, pk, permission):
     return vm
 
 
-def scope_flags(request):
-    """live/config from the form's checkboxes, or from a tab's "row buttons apply to" select."""
-    scope = request.POST.get("scope")
-    if scope in ("live", "config", "both"):
-        return scope in ("live", "both"), scope in ("config", "both")
-    return request.POST.get("live") == "on", request.POST.get("config") == "on"
-
-
-def act_in_tab(request, vm, form, action, render_tab):
-    """Run a service call for a tab's form. A ValueError (bad input: DiskError, NicError,
-    QuotaExceeded …) comes back in the tab beside the form, or as a 400 without htmx; a queued
-    operation as a note (its result follows live)."""
+def read(fn, default=None):
+    """(fn(), "") or (default, the adapter's message): the one place a page's read of libvirt
+    meets VirtError, so a host that does not answer is a sentence on the page, never a 500."""
     try:
-        op = action()
-    except ValueError as exc:
-        if not request.htmx:
-            return HttpResponse(str(exc), status=400)
-        return render_tab(request, vm, form=form, error=str(exc))
+        return fn(), ""
+    except VirtError as exc:
+        return default, str(exc)
+
+
+def read_on_host(host, fn, default=None):
+    """read() of fn(conn) over the host's connection."""
+
+    def run():
+        with connection.connected(host.uri) as conn:
+            return fn(conn)
+
+    return read(run, default)
+
+
+def tab(request, vm, key, template, context, *, form=None, notice="", partial=None):
+    """Answer for tab `key` (overview, disks, …): its template, or for an htmx request the named
+    partial when one is given (render_page decides), with the fixed keys above."""
+    context = {
+        "vm": vm,
+        "tab_url": reverse(f"compute:vm_{key}", args=[vm.pk]),
+        "form": form,
+        "error": "",
+        "notice": notice,
+        **context,
+    }
+    return render_page(request, template, context, partial=partial)
+
+
+def send(form, action, *, also=()):
+    """Send a VM page's form: `action()` calls the service once the form has read the POST, and
+    returns the operation it queued (also kept as `form.op`), or None when refused.
+
+    A refusal lands in the form, by its field where the error names one: the form's own checks,
+    a ValueError from the service (DiskError, NicError, QuotaExceeded …), libvirt refusing a read
+    the service needs (VirtError), and the exceptions in `also` (the clone page's PermissionDenied,
+    which is then marked `form.denied`).
+    """
+    if not form.is_valid():
+        return None
+    try:
+        form.op = action()
+    except (ValueError, *also) as exc:
+        form.refuse(exc, getattr(exc, "field", None))
+        form.denied = isinstance(exc, PermissionDenied)
+    except VirtError as exc:
+        form.refuse(f"{form.unreadable}: {exc}" if form.unreadable else exc)
+    return form.op
+
+
+def submit(request, vm, form, action, answer, *, done=None):
+    """A tab's form, sent (see `send`). For htmx the answer is `answer(form=form)`, which shows a
+    refusal beside the form, or `answer(form=form, notice=…)` once queued (`done(op)` words the
+    notice; by default it names the operation, whose outcome follows live). Without htmx: a 400
+    with the reason, or back to the VM's page."""
+    op = send(form, action)
     if not request.htmx:
-        return redirect("compute:vm_detail", pk=vm.pk)
-    return render_tab(request, vm, form=form, notice=f"Queued ({op.kind}); the result shows in the operations panel.")
+        return redirect("compute:vm_detail", pk=vm.pk) if op is not None else HttpResponse(form.refusal, status=400)
+    if op is None:
+        return answer(form=form)
+    notice = done(op) if done else f"Queued ({op.kind}); the result shows in the operations panel."
+    return answer(form=form, notice=notice)

@@ -16,10 +16,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.authz.decorators import needs
 from apps.authz.rights import authorize
 from apps.compute import osinfo
-from apps.compute.forms.create import DEFAULTS, CreateForm, DefineXMLForm, creatable_hosts
+from apps.compute.forms.create import CreateForm, DefineXMLForm, WizardControls, creatable_hosts, os_defaults
 from apps.compute.services import create as services
 from apps.compute.services import create_xml
-from apps.core.errors import VirtError
+from apps.compute.views.common import read
 from apps.core.htmx import render_page
 from apps.hosts.models import Host
 
@@ -31,33 +31,25 @@ def _hosts_or_403(request):
     return hosts
 
 
-def _host(request, hosts, source):
-    pk = source.get("host", "")
-    if pk.isdigit():
-        host = Host.objects.filter(pk=int(pk)).first()
+def _host(request, hosts, pk):
+    """The host with id `pk` (None: the only one there is, if only one)."""
+    if pk is not None:
+        host = Host.objects.filter(pk=pk).first()
         if host is not None:
             authorize(request.user, "vm.create", host)  # a host outside the picker is a forged request
         return host
     return hosts.first() if hosts.count() == 1 else None
 
 
+def _host_id(value):
+    return int(value) if (value or "").isdigit() else None
+
+
 def _facts(host):
     if host is None:
         return None, ""
-    try:
-        return services.host_facts(host), ""
-    except VirtError as exc:
-        return None, f"Cannot read {host.name}: {exc}"
-
-
-def _os_defaults(entry):
-    if entry is None:
-        return dict(DEFAULTS)
-    return {
-        "memory_mib": entry.recommended_ram_mib() or DEFAULTS["memory_mib"],
-        "vcpus": entry.recommended_vcpus() or DEFAULTS["vcpus"],
-        "disk_gib": entry.recommended_disk_gib() or DEFAULTS["disk_gib"],
-    }
+    facts, error = read(lambda: services.host_facts(host))
+    return facts, f"Cannot read {host.name}: {error}" if error else ""
 
 
 def _render(request, form, *, host, error="", xml="", final=""):
@@ -65,7 +57,7 @@ def _render(request, form, *, host, error="", xml="", final=""):
     context = {
         "form": form,
         "host": host,
-        "host_error": error,
+        "error": error,
         "os_entry": entry,
         "os_choices": ([entry] if entry else []) + [o for o in osinfo.search("", limit=40) if o is not entry],
         "xml": xml,
@@ -80,24 +72,20 @@ def _render(request, form, *, host, error="", xml="", final=""):
 def vm_create(request):
     hosts = _hosts_or_403(request)
     if request.method == "GET":
-        host = _host(request, hosts, request.GET)
+        host = _host(request, hosts, _host_id(request.GET.get("host")))
         facts, error = _facts(host)
         os_id = request.GET.get("os", "")
-        initial = {"host": host, "os_id": os_id, "start": True, **_os_defaults(osinfo.get(os_id))}
+        initial = {"host": host, "os_id": os_id, "start": True, **os_defaults(osinfo.get(os_id))}
         form = CreateForm(user=request.user, host=host, facts=facts, initial=initial)
         return _render(request, form, host=host, error=error)
-    host = _host(request, hosts, request.POST)
+    controls = WizardControls(request.POST)
+    controls.is_valid()  # every field is optional text
+    host = _host(request, hosts, controls.host_id())
     facts, error = _facts(host)
-    step = request.POST.get("step", "review")
+    step = controls.cleaned_data["step"]
     if step == "refresh":  # host or OS changed: new choices, and the OS's recommendations
-        data = request.POST.copy()
-        if request.POST.get("changed") == "os_id":
-            for key, value in _os_defaults(osinfo.get(data.get("os_id", ""))).items():
-                data[key] = value
-        initial = data.dict()
-        for box in ("start", "preallocate"):  # an unticked box is absent, not "off"
-            initial[box] = request.POST.get(box) not in (None, "", "False", "false", "off")
-        form = CreateForm(user=request.user, host=host, facts=facts, initial=initial)
+        changed = controls.cleaned_data["changed"]
+        form = CreateForm.refreshed(request.POST, changed=changed, user=request.user, host=host, facts=facts)
         return _render(request, form, host=host, error=error)
     form = CreateForm(request.POST, user=request.user, host=host, facts=facts)
     if not form.is_valid() or form.params is None:
@@ -145,9 +133,12 @@ def vm_os_search(request):
 def vm_define_xml(request):
     hosts = _hosts_or_403(request)
     if request.method == "GET":
-        form = DefineXMLForm(user=request.user, initial={"host": _host(request, hosts, request.GET)})
+        host = _host(request, hosts, _host_id(request.GET.get("host")))
+        form = DefineXMLForm(user=request.user, initial={"host": host})
         return render_page(request, "compute/create/define_xml.html", {"form": form}, partial="define_form")
-    _host(request, hosts, request.POST)
+    controls = WizardControls(request.POST)
+    controls.is_valid()
+    _host(request, hosts, controls.host_id())  # 403, audited, for a host outside the picker
     form = DefineXMLForm(request.POST, user=request.user)
     if form.is_valid():
         d = form.cleaned_data

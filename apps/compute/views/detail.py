@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from apps.authz.decorators import needs
-from apps.compute.selectors import vm_rights
+from apps.compute.live import present_vm
 from apps.compute.views.common import vm_or_403
 from apps.core.htmx import render_page
 
@@ -25,7 +25,7 @@ TABS = [
 @require_GET
 def vm_detail(request, pk):
     vm = vm_or_403(request, pk)
-    vm_rights(request.user, vm)
+    present_vm(request.user, vm)
     tabs = [(key, label, reverse(name, args=[vm.pk])) for key, label, name in TABS]
     tab = request.GET.get("tab", "overview")
     if tab not in {key for key, _, _ in TABS}:

@@ -6,20 +6,17 @@ arrives live. Without htmx, bad input is a 400 with the reason and success a red
 """
 
 from django.http import Http404
-from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
 from apps.authz.rights import rights
 from apps.compute import services
+from apps.compute.forms.disks import CdromForm, DiskAttachForm, DiskDetachForm, DiskNewForm, DiskResizeForm
 from apps.compute.services import cdrom
 from apps.compute.services import disks as disk_services
-from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_change
+from apps.compute.views.common import read_on_host, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt import disks
-from apps.core.errors import VirtError
-from apps.hosts.virt import connection
-from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.selectors import iso_images, pools_visible
 from apps.storage.virt.volume_xml import FORMATS
 
@@ -32,127 +29,117 @@ def _attachable(user, vm):
     return [(pool, list(pool.volumes.all())) for pool in pools if pool.volumes.all() and not pool.is_iso_library]
 
 
-def _tab(request, vm, *, form="", error="", notice=""):
-    # tabs/base.html re-reads the section from request.path: after a POST that must be the tab.
-    request.path = reverse("compute:vm_disks", args=[vm.pk])
-    running = vm.state in ("running", "paused")
+def present(user, vm):
+    """The Disks tab's context: the disks libvirt lists, and what the user may attach them from."""
+    listed, error = read_on_host(vm.host, lambda conn: disks.list_disks(conn, str(vm.uuid)), default=[])
     context = {
-        "vm": vm,
-        "running": running,
-        "can_edit": rights(request.user, "vm.edit").allows(vm),
-        "error": "",
-        "form": form,
-        "form_error": error,
-        "notice": notice,
-        "posted": request.POST if error else {},
+        "running": vm.state in ("running", "paused"),
+        "can_edit": rights(user, "vm.edit").allows(vm),
+        "disks": listed,
+        "error": error,
+        "has_cdrom": any(d.device == "cdrom" for d in listed),
         "formats": FORMATS,
         "units": UNITS,
         "buses": disk_services.BUSES,
         "cdrom_buses": cdrom.CDROM_BUSES,
     }
-    try:
-        with connection.connected(vm.host.uri) as conn:
-            context["disks"] = disks.list_disks(conn, str(vm.uuid))
-    except VirtError as exc:
-        context["disks"], context["error"] = [], str(exc)
-    context["has_cdrom"] = any(d.device == "cdrom" for d in context["disks"])
     if context["can_edit"]:
-        manage = rights(request.user, "storage.manage")
-        context["attachable"] = _attachable(request.user, vm)
+        manage = rights(user, "storage.manage")
+        context["attachable"] = _attachable(user, vm)
         context["pools"] = [
             p
-            for p in pools_visible(request.user, host_id=vm.host_id).filter(state="running")
+            for p in pools_visible(user, host_id=vm.host_id).filter(state="running")
             if manage.allows(p) and not p.is_iso_library
         ]
-        context["isos"] = iso_images(request.user, vm.host)
-    return render(request, "compute/tabs/disks.html", context)
+        context["isos"] = iso_images(user, vm.host)
+    return context
+
+
+def _answer(request, vm, *, form=None, notice=""):
+    context = present(request.user, vm)
+    # What was typed stays in the form that was refused.
+    context["values"] = form.data if form is not None and form.errors else {}
+    return tab(request, vm, "disks", "compute/tabs/disks.html", context, form=form, notice=notice)
+
+
+def _send(request, vm, form, action):
+    return submit(request, vm, form, action, lambda **kw: _answer(request, vm, **kw))
 
 
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_disks(request, pk):
-    return _tab(request, vm_or_403(request, pk))
-
-
-def _by_pk(model, value):
-    value = str(value or "")
-    return model.objects.select_related("pool__host").filter(pk=int(value)).first() if value.isdigit() else None
-
-
-def _need(value, message):
-    if value is None:
-        raise disk_services.DiskError(message)
-    return value
+    return _answer(request, vm_or_403(request, pk))
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_attach(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
-    volume = _by_pk(StorageVolume, request.POST.get("volume"))
+    form = DiskAttachForm(request.POST)
 
     def action():
-        chosen = _need(volume, "Choose a volume.")
-        bus = request.POST.get("bus", "virtio")
-        return services.vm_disk_attach(actor=request.user, vm=vm, volume=chosen, bus=bus, live=live, config=config)
+        d = form.cleaned_data
+        live, config = form.flags()
+        return services.vm_disk_attach(
+            actor=request.user, vm=vm, volume=d["volume"], bus=d["bus"], live=live, config=config
+        )
 
-    return act_in_tab(request, vm, "attach", action, _tab)
+    return _send(request, vm, form, action)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_new(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
-    p = request.POST
-    pool = StoragePool.objects.select_related("host").filter(pk=int(p["pool"]) if p.get("pool", "").isdigit() else 0)
+    form = DiskNewForm(request.POST)
 
     def action():
+        d = form.cleaned_data
+        live, config = form.flags()
         return disk_services.vm_disk_new(
             actor=request.user,
             vm=vm,
-            pool=_need(pool.first(), "Choose a pool for the new volume."),
-            name=p.get("name", ""),
-            capacity=p.get("capacity", ""),
-            unit=p.get("unit", "GiB"),
-            format=p.get("format", "qcow2"),
-            preallocate=p.get("allocation") == "preallocated",
-            bus=p.get("bus", "virtio"),
+            pool=d["pool"],
+            name=d["name"],
+            capacity=d["capacity"],
+            unit=d["unit"],
+            format=d["format"],
+            preallocate=d["allocation"] == "preallocated",
+            bus=d["bus"],
             live=live,
             config=config,
         )
 
-    return act_in_tab(request, vm, "new", action, _tab)
+    return _send(request, vm, form, action)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_detach(request, pk, target):
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
+    form = DiskDetachForm(request.POST)
 
     def action():
+        live, config = form.flags()
         return services.vm_disk_detach(actor=request.user, vm=vm, target=target, live=live, config=config)
 
-    return act_in_tab(request, vm, "detach", action, _tab)
+    return _send(request, vm, form, action)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_disk_resize(request, pk, target):
     vm = vm_to_change(request, pk, "vm.edit")
+    form = DiskResizeForm(request.POST)
 
     def action():
+        d = form.cleaned_data
         return disk_services.vm_disk_resize(
-            actor=request.user,
-            vm=vm,
-            target=target,
-            capacity=request.POST.get("capacity", ""),
-            unit=request.POST.get("unit", "GiB"),
+            actor=request.user, vm=vm, target=target, capacity=d["capacity"], unit=d["unit"]
         )
 
-    return act_in_tab(request, vm, "resize", action, _tab)
+    return _send(request, vm, form, action)
 
 
 @needs("vm.edit", per_object=True)
@@ -162,28 +149,31 @@ def vm_cdrom_media(request, pk, target, action):
     if action not in ("insert", "eject"):
         raise Http404("No such CD-ROM action")
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
-    volume = _by_pk(StorageVolume, request.POST.get("iso"))
+    form = CdromForm(request.POST)
 
     def run():
+        live, config = form.flags()
         if action == "eject":
             return cdrom.vm_cdrom_eject(actor=request.user, vm=vm, target=target, live=live, config=config)
-        iso = _need(volume, "Choose an ISO from the library.")
+        iso = form.cleaned_data["iso"]
+        if iso is None:
+            raise disk_services.DiskError("Choose an ISO from the library.")
         return cdrom.vm_cdrom_insert(actor=request.user, vm=vm, target=target, volume=iso, live=live, config=config)
 
-    return act_in_tab(request, vm, "cdrom", run, _tab)
+    return _send(request, vm, form, run)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_cdrom_add(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    volume = _by_pk(StorageVolume, request.POST.get("iso"))
+    form = CdromForm(request.POST)
 
     def action():
-        return cdrom.vm_cdrom_add(actor=request.user, vm=vm, bus=request.POST.get("bus", ""), volume=volume)
+        d = form.cleaned_data
+        return cdrom.vm_cdrom_add(actor=request.user, vm=vm, bus=d["bus"], volume=d["iso"])
 
-    return act_in_tab(request, vm, "cdrom", action, _tab)
+    return _send(request, vm, form, action)
 
 
 urlpatterns = [

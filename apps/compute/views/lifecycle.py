@@ -2,6 +2,8 @@
 
 Bad input re-renders the form with the reason (for htmx, status 200 so it is swapped in); a
 queued operation sends the browser to the VM list, where the operations panel shows it live.
+Both pages use the keys of a tab (see common.py): `form`, whose errors are the refusal, and
+`error`, what could not be read from libvirt.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -11,13 +13,12 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from apps.authz.decorators import needs
-from apps.authz.rights import authorize, may
+from apps.authz.rights import authorize, rights
+from apps.compute.forms.lifecycle import CloneForm, DeleteForm
 from apps.compute.services import clone as clone_services
 from apps.compute.services import delete as delete_services
-from apps.compute.views.common import vm_or_403
-from apps.core.errors import VirtError
+from apps.compute.views.common import read_on_host, send, vm_or_403
 from apps.core.htmx import render_page
-from apps.hosts.virt import connection
 from apps.storage.models import StoragePool
 
 
@@ -31,47 +32,35 @@ def _done(request):
     return redirect(url)
 
 
-def _refused(request, template, context, error):
-    """The form again with the reason; htmx swaps only 2xx answers, so it gets 200."""
-    context["error"] = str(error)
-    status = 200 if request.htmx else 400
-    if isinstance(error, PermissionDenied) and not request.htmx:
-        status = 403
-    return render_page(request, template, context, partial="form", status=status)
+def _page(request, template, context, form=None):
+    """The page, or its form for htmx; a refused form is 200 for htmx (which swaps only 2xx
+    answers), else 400, or 403 when a right was missing."""
+    status = 200
+    if form is not None and form.errors and not request.htmx:
+        status = 403 if form.denied else 400
+    return render_page(request, template, {"form": form, **context}, partial="form", status=status)
 
 
 # -- clone -----------------------------------------------------------------------------------
 
 
 def _clone_context(request, vm):
-    context = {
+    plan, error = read_on_host(vm.host, lambda conn: clone_services.clone_plan(conn, vm))
+    return {
         "vm": vm,
-        "error": "",
-        "plan": None,
+        "error": error,
+        "plan": plan,
         "pools": clone_services.pools_for_copies(request.user, vm),
         "teams": clone_services.team_choices(request.user, vm),
-        "name": f"{vm.name}-clone",
-        "team_id": vm.team_id,
+        "values": {"name": f"{vm.name}-clone", "team_id": vm.team_id},
     }
-    try:
-        with connection.connected(vm.host.uri) as conn:
-            context["plan"] = clone_services.clone_plan(conn, vm)
-    except VirtError as exc:
-        context["read_error"] = str(exc)
-    return context
 
 
-def _chosen_pools(request, vm, plan):
-    """The pool picked for each copied disk (field pool_<target>); unknown ids are ignored, and
-    the service refuses a pool the user may not manage."""
-    chosen = {}
-    for disk in plan.copied if plan else []:
-        value = request.POST.get(f"pool_{disk.spec.target}", "")
-        if value.isdigit():
-            pool = StoragePool.objects.select_related("host").filter(pk=int(value), host=vm.host).first()
-            if pool is not None:
-                chosen[disk.spec.target] = pool
-    return chosen
+def _chosen_pools(vm, picked):
+    """The pool picked for each copied disk, among the host's; the service refuses a pool the
+    user may not manage."""
+    pools = StoragePool.objects.select_related("host").filter(pk__in=picked.values(), host=vm.host).in_bulk()
+    return {target: pools[pk] for target, pk in picked.items() if pk in pools}
 
 
 def _mark_selected(plan, chosen):
@@ -87,21 +76,32 @@ def vm_clone(request, pk):
     vm = vm_or_403(request, pk)
     authorize(request.user, "vm.create", vm)
     context = _clone_context(request, vm)
+    plan = context["plan"]
     if request.method != "POST":
-        _mark_selected(context["plan"], {})
-        return render_page(request, "compute/vm_clone.html", context, partial="form")
-    name = request.POST.get("name", "")
-    team_id = request.POST.get("team", "")
-    team = next((t for t in context["teams"] if str(t.pk) == team_id), None)
-    context.update(name=name, team_id=int(team_id) if team_id.isdigit() else vm.team_id)
-    pools = _chosen_pools(request, vm, context["plan"])
-    _mark_selected(context["plan"], pools)
-    try:
+        _mark_selected(plan, {})
+        return _page(request, "compute/vm_clone.html", context)
+    form = CloneForm(request.POST, plan=plan)
+    pools = {}
+    if form.is_valid():
+        team_id = form.cleaned_data["team"]
+        context["values"] = {
+            "name": form.cleaned_data["name"],
+            "team_id": int(team_id) if team_id.isdigit() else vm.team_id,
+        }
+        pools = _chosen_pools(vm, form.pool_ids())
+    _mark_selected(plan, pools)
+
+    def action():
+        team_id = form.cleaned_data["team"]
+        team = next((t for t in context["teams"] if str(t.pk) == team_id), None)
         if team_id and team is None:
             raise PermissionDenied("You may not put VMs in that team.")
-        clone_services.vm_clone(actor=request.user, vm=vm, name=name, team=team, pools=pools)
-    except (clone_services.CloneError, VirtError, PermissionDenied) as exc:
-        return _refused(request, "compute/vm_clone.html", context, exc)
+        return clone_services.vm_clone(
+            actor=request.user, vm=vm, name=form.cleaned_data["name"], team=team, pools=pools
+        )
+
+    if send(form, action, also=(PermissionDenied,)) is None:
+        return _page(request, "compute/vm_clone.html", context, form)
     return _done(request)
 
 
@@ -109,14 +109,14 @@ def vm_clone(request, pk):
 
 
 def _delete_context(request, vm):
-    context = {"vm": vm, "error": "", "plan": None, "manage": set()}
-    try:
-        with connection.connected(vm.host.uri) as conn:
-            plan = context["plan"] = delete_services.delete_plan(conn, vm)
-        context["manage"] = {v.pool_id for _s, v in plan.deletable if may(request.user, "storage.manage", v.pool)}
-    except VirtError as exc:
-        context["read_error"] = str(exc)
-    return context
+    plan, error = read_on_host(vm.host, lambda conn: delete_services.delete_plan(conn, vm))
+    manage = rights(request.user, "storage.manage")
+    return {
+        "vm": vm,
+        "error": error,
+        "plan": plan,
+        "manage": {v.pool_id for _s, v in plan.deletable if manage.allows(v.pool)} if plan else set(),
+    }
 
 
 @needs("vm.delete", per_object=True)
@@ -126,13 +126,18 @@ def vm_delete(request, pk):
     authorize(request.user, "vm.delete", vm)
     context = _delete_context(request, vm)
     if request.method != "POST":
-        return render_page(request, "compute/vm_delete.html", context, partial="form")
-    options = {k: request.POST.get(k) == "on" for k in ("volumes", "snapshots", "nvram")}
-    context["options"] = options
-    try:
-        delete_services.vm_delete(actor=request.user, vm=vm, confirm=request.POST.get("confirm", ""), **options)
-    except (delete_services.DeleteError, VirtError, PermissionDenied) as exc:
-        return _refused(request, "compute/vm_delete.html", context, exc)
+        return _page(request, "compute/vm_delete.html", context)
+    form = DeleteForm(request.POST)
+    if form.is_valid():
+        context["options"] = form.options()
+
+    def action():
+        return delete_services.vm_delete(
+            actor=request.user, vm=vm, confirm=form.cleaned_data["confirm"], **form.options()
+        )
+
+    if send(form, action, also=(PermissionDenied,)) is None:
+        return _page(request, "compute/vm_delete.html", context, form)
     return _done(request)
 
 

@@ -11,6 +11,8 @@ from apps.authz.decorators import needs
 from apps.authz.rights import authorize, rights
 from apps.compute import services
 from apps.compute.filters import VMListFilter
+from apps.compute.forms.listing import BulkPowerForm
+from apps.compute.live import present_vms
 from apps.compute.selectors import vms_visible
 from apps.compute.services.bulk import vm_bulk_power
 from apps.core.htmx import render_page
@@ -27,9 +29,8 @@ def vm_list(request):
     host = filters.cleaned_data.get("host")
     vms = filters.apply(vms_visible(request.user, host_id=host.pk if host else None))
     page = Paginator(vms, filters.cleaned_data.get("per_page") or 50).get_page(request.GET.get("page"))
+    present_vms(request.user, page.object_list)
     power = rights(request.user, "vm.power")
-    for vm in page:
-        vm.can_power = power.allows(vm)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -55,11 +56,10 @@ def vm_list(request):
 def vm_bulk(request):
     if not rights(request.user, "vm.power").anywhere():
         authorize(request.user, "vm.power")  # refused and audited before the input is looked at
-    action = request.POST.get("action", "")
-    ids = [int(v) for v in request.POST.getlist("vm") if v.isdigit()]
-    if action not in services.POWER_ACTIONS or not ids:
+    form = BulkPowerForm(request.POST)
+    if not form.is_valid():
         return HttpResponse("Choose one or more VMs and an action.", status=400)
-    result = vm_bulk_power(actor=request.user, vm_ids=ids, action=action)
+    result = vm_bulk_power(actor=request.user, vm_ids=form.cleaned_data["vm"], action=form.cleaned_data["action"])
     return render(request, "compute/_bulk_result.html", {"result": result})
 
 

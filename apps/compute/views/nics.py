@@ -4,47 +4,17 @@ Like the Disks tab, every POST answers htmx with the tab itself: the reason by t
 input was refused (nothing changed), or a note that the operation is queued.
 """
 
-from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
 from apps.authz.rights import rights
+from apps.compute.forms.nics import NicAddForm, NicRowForm
 from apps.compute.services import nics as nic_services
-from apps.compute.views.common import act_in_tab, scope_flags, vm_or_403, vm_to_change
+from apps.compute.views.common import read_on_host, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt import nics
 from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
-from apps.core.errors import VirtError
-from apps.hosts.virt import connection
 from apps.hosts.virt import networks as host_networks
-
-
-def _tab(request, vm, *, form="", error="", notice=""):
-    request.path = reverse("compute:vm_nics", args=[vm.pk])  # tabs/base.html re-reads from here
-    context = {
-        "vm": vm,
-        "running": vm.state in ("running", "paused"),
-        "can_edit": rights(request.user, "vm.edit").allows(vm),
-        "error": "",
-        "form": form,
-        "form_error": error,
-        "notice": notice,
-        "posted": request.POST if error else {},
-        "kinds": NIC_KINDS,
-        "models": NIC_MODELS,
-        "modes": MACVTAP_MODES,
-        "networks": [],
-        "host_ifaces": [],
-    }
-    try:
-        with connection.connected(vm.host.uri) as conn:
-            context["nics"] = _rows(conn, vm, context["running"])
-            if context["can_edit"]:
-                context["networks"] = host_networks.list_networks(conn)
-                context["host_ifaces"] = nics.host_interfaces(conn)
-    except VirtError as exc:
-        context["nics"], context["error"] = [], str(exc)
-    return render(request, "compute/tabs/nics.html", context)
 
 
 def _rows(conn, vm, running):
@@ -59,65 +29,99 @@ def _rows(conn, vm, running):
     return rows + [(n, "from next start") for n in saved if n.mac not in live_macs]
 
 
+def present(user, vm):
+    """The NICs tab's context: the NICs, and (for an editor) what a new one can connect to."""
+    running = vm.state in ("running", "paused")
+    can_edit = rights(user, "vm.edit").allows(vm)
+
+    def listing(conn):
+        found = {"nics": _rows(conn, vm, running), "networks": [], "host_ifaces": []}
+        if can_edit:
+            found["networks"] = host_networks.list_networks(conn)
+            found["host_ifaces"] = nics.host_interfaces(conn)
+        return found
+
+    found, error = read_on_host(vm.host, listing, default={"nics": [], "networks": [], "host_ifaces": []})
+    return {
+        "running": running,
+        "can_edit": can_edit,
+        "error": error,
+        "kinds": NIC_KINDS,
+        "models": NIC_MODELS,
+        "modes": MACVTAP_MODES,
+        **found,
+    }
+
+
+def _answer(request, vm, *, form=None, notice=""):
+    context = present(request.user, vm)
+    context["values"] = form.data if form is not None and form.errors else {}
+    return tab(request, vm, "nics", "compute/tabs/nics.html", context, form=form, notice=notice)
+
+
+def _send(request, vm, form, action):
+    return submit(request, vm, form, action, lambda **kw: _answer(request, vm, **kw))
+
+
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_nics(request, pk):
-    return _tab(request, vm_or_403(request, pk))
+    return _answer(request, vm_or_403(request, pk))
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_nic_add(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
-    p = request.POST
-    kind = p.get("kind", "network")
-    source = p.get("network", "") if kind == "network" else p.get("source", "").strip()
+    form = NicAddForm(request.POST)
 
     def action():
+        d = form.cleaned_data
+        live, config = form.flags()
         return nic_services.vm_nic_add(
             actor=request.user,
             vm=vm,
-            kind=kind,
-            source=source,
-            model=p.get("model", "virtio"),
-            mac=p.get("mac", ""),
-            mode=p.get("mode") or None,
+            kind=d["kind"],
+            source=d["source"],
+            model=d["model"],
+            mac=d["mac"],
+            mode=d["mode"],
             live=live,
             config=config,
         )
 
-    return act_in_tab(request, vm, "add", action, _tab)
+    return _send(request, vm, form, action)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_nic_remove(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
-    mac = request.POST.get("mac", "")
-    return act_in_tab(
-        request,
-        vm,
-        "row",
-        lambda: nic_services.vm_nic_remove(actor=request.user, vm=vm, mac=mac, live=live, config=config),
-        _tab,
-    )
+    form = NicRowForm(request.POST)
+
+    def action():
+        live, config = form.flags()
+        return nic_services.vm_nic_remove(
+            actor=request.user, vm=vm, mac=form.cleaned_data["mac"], live=live, config=config
+        )
+
+    return _send(request, vm, form, action)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_nic_link(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    live, config = scope_flags(request)
-    mac, state = request.POST.get("mac", ""), request.POST.get("state", "")
-    return act_in_tab(
-        request,
-        vm,
-        "row",
-        lambda: nic_services.vm_nic_link(actor=request.user, vm=vm, mac=mac, state=state, live=live, config=config),
-        _tab,
-    )
+    form = NicRowForm(request.POST)
+
+    def action():
+        d = form.cleaned_data
+        live, config = form.flags()
+        return nic_services.vm_nic_link(
+            actor=request.user, vm=vm, mac=d["mac"], state=d["state"], live=live, config=config
+        )
+
+    return _send(request, vm, form, action)
 
 
 urlpatterns = [

@@ -5,93 +5,68 @@ adapter call) and says before saving which changes take effect now and which fro
 the operation's message says what really happened.
 """
 
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
 from apps.authz.rights import rights
+from apps.compute.forms.settings import BOOT_SLOTS, SettingsForm
 from apps.compute.services import settings as services
-from apps.compute.views.common import vm_or_403, vm_to_change
+from apps.compute.views.common import read, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt.settings import BOOT_DEVICES
-from apps.core.errors import VirtError
 
-BOOT_SLOTS = 3
+TEMPLATE = "compute/tabs/settings.html"
 
 
-def _context(vm, current, values, *, errors=None, message="", read_error=""):
+def present(vm, current, values):
+    """The Settings form's context: `values` as shown (libvirt's, or what was typed), and the
+    host's limits from `current` (what libvirt said, None when it could not be read)."""
     boot = list(values.get("boot") or [])
     limit = None
     if current is not None:
         limit = min(x for x in (current.host_cpus, current.hypervisor_max_vcpus, vm.host.cpus) if x)
     return {
-        "vm": vm,
         "current": current,
         "values": values,
         "boot_slots": [(i, boot[i] if i < len(boot) else "") for i in range(BOOT_SLOTS)],
         "boot_devices": BOOT_DEVICES,
         "vcpu_limit": limit,
         "memory_limit_mib": current.host_memory_kib // 1024 if current is not None else None,
-        "errors": errors or {},
-        "message": message,
-        "read_error": read_error,
     }
-
-
-def _read(vm):
-    try:
-        return services.read(vm), ""
-    except VirtError as exc:
-        return None, str(exc)
 
 
 @needs("vm.view", per_object=True)
 @require_GET
 def vm_settings(request, pk):
     vm = vm_or_403(request, pk)
-    current, error = _read(vm)
-    context = _context(vm, current, services.current_values(current) if current else {}, read_error=error)
-    context["can_edit"] = rights(request.user, "vm.edit").allows(vm)
-    return render(request, "compute/tabs/settings.html", context)
+    current, error = read(lambda: services.read(vm))
+    context = present(vm, current, services.current_values(current) if current else {})
+    context.update(error=error, can_edit=rights(request.user, "vm.edit").allows(vm))
+    return tab(request, vm, "settings", TEMPLATE, context)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_settings_save(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    post = request.POST
-    values = {
-        "vcpus": post.get("vcpus", ""),
-        "max_vcpus": post.get("max_vcpus", ""),
-        "memory_mib": post.get("memory_mib", ""),
-        "max_memory_mib": post.get("max_memory_mib", ""),
-        "autostart": post.get("autostart") == "on",
-        "boot": [post.get(f"boot{i}", "") for i in range(BOOT_SLOTS)],
-        "bootmenu": post.get("bootmenu") == "on",
-        "title": post.get("title", ""),
-        "description": post.get("description", ""),
-    }
-    current, error = _read(vm)
-    errors, message = {}, ""
-    if current is None:
-        errors[None] = f"Cannot read the VM's settings: {error}"
-    else:
-        try:
-            op = services.vm_settings_change(actor=request.user, vm=vm, current=current, **values)
-        except services.SettingsError as exc:
-            errors[exc.field] = str(exc)
-        else:
-            message = f"Saving as operation #{op.pk}: the operations panel says what took effect now and what at the next boot."
-    if not request.htmx:
+    form = SettingsForm(request.POST)
+    current, error = read(lambda: services.read(vm))
+
+    def action():
+        if current is None:
+            raise services.SettingsError(f"Cannot read the VM's settings: {error}")
+        return services.vm_settings_change(actor=request.user, vm=vm, current=current, **form.values())
+
+    def answer(form, notice=""):
+        context = {**present(vm, current, form.values()), "can_edit": True}
+        return tab(request, vm, "settings", TEMPLATE, context, form=form, notice=notice, partial="settings_form")
+
+    def done(op):
         return (
-            redirect("compute:vm_detail", pk=pk)
-            if not errors
-            else HttpResponse(next(iter(errors.values())), status=400)
+            f"Saving as operation #{op.pk}: the operations panel says what took effect now and what at the next boot."
         )
-    context = _context(vm, current, values, errors={k or "form": v for k, v in errors.items()}, message=message)
-    context["can_edit"] = True
-    return render(request, "compute/tabs/settings.html#settings_form", context)
+
+    return submit(request, vm, form, action, answer, done=done)
 
 
 urlpatterns = [

@@ -10,24 +10,17 @@ beside the text they sent (kept in the operation row), or the new definition. No
 re-read when the operation ends.
 """
 
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
 from apps.authz.rights import rights
+from apps.compute.forms.xml import XmlEditForm
 from apps.compute.services import xmledit as services
-from apps.compute.views.common import vm_or_403, vm_to_change
-from apps.core.errors import VirtError
+from apps.compute.views.common import read, submit, tab, vm_or_403, vm_to_change
 from apps.operations.models import Operation
 
-
-def _read(vm, live=False):
-    try:
-        return services.read_xml(vm, live=live), ""
-    except VirtError as exc:
-        return "", str(exc)
+TEMPLATE = "compute/tabs/xml.html"
 
 
 def _own_edit(request, vm):
@@ -45,35 +38,34 @@ def _own_edit(request, vm):
 def vm_xml(request, pk):
     vm = vm_or_403(request, pk)
     can_edit = rights(request.user, "vm.edit").allows(vm)
-    saved, error = _read(vm)
-    context = {"vm": vm, "can_edit": can_edit, "saved": saved, "text": saved, "error": error}
+    saved, error = read(lambda: services.read_xml(vm, live=False), default="")
+    context = {"can_edit": can_edit, "saved": saved, "text": saved, "error": error}
     if vm.state in ("running", "paused", "blocked"):
-        context["live"], _ = _read(vm, live=True)
+        context["live"], _ = read(lambda: services.read_xml(vm, live=True), default="")
     op = _own_edit(request, vm) if can_edit else None
     if op is not None:
         context["op"] = op
         if not op.finished or op.status != "succeeded":
             # Waiting, or refused: the user's own text stays in the form (gone once defined).
             context["text"] = op.params.get("xml", saved)
-    return render(request, "compute/tabs/xml.html", context)
+    return tab(request, vm, "xml", TEMPLATE, context)
 
 
 @needs("vm.edit", per_object=True)
 @require_POST
 def vm_xml_save(request, pk):
     vm = vm_to_change(request, pk, "vm.edit")
-    text = request.POST.get("xml", "")
-    context = {"vm": vm, "can_edit": True, "text": text}
-    try:
-        context["op"] = services.vm_xml_edit(actor=request.user, vm=vm, xml=text)
-    except services.XmlInputError as exc:
-        context["form_error"] = str(exc)
-    except VirtError as exc:
-        context["form_error"] = f"Cannot read the current definition: {exc}"
-    if not request.htmx:
-        error = context.get("form_error")
-        return HttpResponse(error, status=400) if error else redirect("compute:vm_detail", pk=pk)
-    return render(request, "compute/tabs/xml.html#xml_form", context)
+    form = XmlEditForm(request.POST)
+
+    def action():
+        return services.vm_xml_edit(actor=request.user, vm=vm, xml=form.cleaned_data["xml"])
+
+    def answer(form, notice=""):
+        # The text stays as sent; a queued edit shows its operation, whose listener waits for it.
+        context = {"can_edit": True, "text": form.data.get("xml", ""), "op": form.op}
+        return tab(request, vm, "xml", TEMPLATE, context, form=form, partial="xml_form")
+
+    return submit(request, vm, form, action, answer)
 
 
 urlpatterns = [

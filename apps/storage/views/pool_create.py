@@ -16,6 +16,7 @@ from apps.authz.rights import authorize
 from apps.core.htmx import render_page
 from apps.hosts.models import Host
 from apps.storage.forms.pool_base import manageable_hosts
+from apps.storage.forms.pool_controls import PoolStepForm
 from apps.storage.forms.pool_define_xml import PoolXMLForm
 from apps.storage.forms.pools import POOL_FORMS
 from apps.storage.services.pools import pool_create
@@ -29,14 +30,17 @@ def _require_some_host(request):
     return hosts
 
 
-def _authorize_posted_host(request):
-    """A host id outside the picker is a forged request: refuse it as such, audited, not as a
-    form error."""
-    pk = request.POST.get("host", "")
-    if pk.isdigit():
-        host = Host.objects.filter(pk=int(pk)).first()
+def _posted_step(request):
+    """The step pressed. A host id outside the picker is a forged request: refused as such,
+    audited, not as a form error."""
+    controls = PoolStepForm(request.POST)
+    controls.is_valid()  # every field is optional text
+    pk = controls.host_id()
+    if pk is not None:
+        host = Host.objects.filter(pk=pk).first()
         if host is not None:
             authorize(request.user, "storage.manage", host)
+    return controls.cleaned_data["step"]
 
 
 def _initial_host(request, hosts):
@@ -74,9 +78,8 @@ def pool_new_type(request, pool_type):
     if request.method == "GET":
         form = form_class(user=request.user, initial={"host": _initial_host(request, hosts)})
         return _step(request, context, form)
-    _authorize_posted_host(request)
+    step = _posted_step(request)
     form = form_class(request.POST, user=request.user)
-    step = request.POST.get("step", "preview")
     if step == "back" or not form.is_valid():
         return _step(request, context, form)
     if step == "define":
@@ -104,7 +107,7 @@ def pool_new_xml(request):
     if request.method == "GET":
         form = PoolXMLForm(user=request.user, initial={"host": _initial_host(request, hosts)})
     else:
-        _authorize_posted_host(request)
+        _posted_step(request)
         form = PoolXMLForm(request.POST, user=request.user)
         if form.is_valid():
             data = form.cleaned_data

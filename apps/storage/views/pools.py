@@ -8,6 +8,8 @@ from apps.authz.decorators import needs
 from apps.authz.rights import rights
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
+from apps.storage.forms.pool_controls import IsoLibraryForm
+from apps.storage.live import pool_page, present_pools
 from apps.storage.models import StoragePool
 from apps.storage.selectors import pool_for, pools_visible
 from apps.storage.services import pools as services
@@ -20,10 +22,8 @@ def pool_list(request):
     host = None
     if request.GET.get("host", "").isdigit():
         host = get_object_or_404(hosts, pk=int(request.GET["host"]))
-    pools = list(pools_visible(request.user, host_id=host.pk if host else None))
+    pools = present_pools(request.user, list(pools_visible(request.user, host_id=host.pk if host else None)))
     manage = rights(request.user, "storage.manage")
-    for pool in pools:
-        pool.can_manage = manage.allows(pool)
     context = {
         "pools": pools,
         "hosts": hosts,
@@ -46,9 +46,7 @@ def _pool_or_403(request, pk):
 @require_GET
 def pool_detail(request, pk):
     pool = _pool_or_403(request, pk)
-    pool.can_manage = rights(request.user, "storage.manage").allows(pool)
-    context = {"pool": pool, "volumes": pool.volumes.all()}
-    return render_page(request, "storage/pool_detail.html", context, partial="pool_summary")
+    return render_page(request, "storage/pool_detail.html", pool_page(request.user, pool), partial="pool_summary")
 
 
 @needs("storage.manage", per_object=True)
@@ -67,7 +65,9 @@ def pool_action(request, pk, action):
 @require_POST
 def pool_iso_library(request, pk):
     pool = get_object_or_404(StoragePool.objects.select_related("host"), pk=pk, present=True)
-    services.pool_set_iso_library(actor=request.user, pool=pool, on=request.POST.get("on") == "1")
+    form = IsoLibraryForm(request.POST)
+    form.is_valid()  # one optional text field
+    services.pool_set_iso_library(actor=request.user, pool=pool, on=form.switch_on())
     return redirect("storage:pool_detail", pk=pk)
 
 

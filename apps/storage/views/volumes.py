@@ -48,7 +48,7 @@ def _first_error(form):
 def _message(request, pool, text, *, error=False, status=200):
     """htmx: the message fragment for #volume-messages; otherwise back to the pool page."""
     if request.htmx:
-        context = {"volume_message": text, "volume_error": error}
+        context = {"error": text} if error else {"notice": text}
         return render(request, "storage/_volume_message.html", context, status=status)
     (messages.error if error else messages.info)(request, text)
     return redirect("storage:pool_detail", pk=pool.pk)
@@ -63,7 +63,7 @@ def _queued(op):
 def volume_create(request, pk):
     pool = _pool(request, pk)
     form = VolumeCreateForm(request.POST, pool=pool)
-    message = ""
+    notice = ""
     if form.is_valid():
         try:
             op = services.volume_create(actor=request.user, **form.service_kwargs())
@@ -73,8 +73,8 @@ def volume_create(request, pk):
             if not request.htmx:
                 messages.info(request, _queued(op))
                 return redirect("storage:pool_detail", pk=pool.pk)
-            form, message = VolumeCreateForm(pool=pool), _queued(op)
-    context = {"pool": pool, "volumes": pool.volumes.all(), "create_form": form, "create_message": message}
+            form, notice = VolumeCreateForm(pool=pool), _queued(op)
+    context = {"pool": pool, "volumes": pool.volumes.all(), "create_form": form, "notice": notice}
     if request.htmx:
         return render(request, "storage/_volume_create_form.html", context)
     return render(request, "storage/pool_detail.html", context, status=400)

@@ -1,0 +1,38 @@
+"""The Settings tab's form: the raw values as typed. The service turns them into numbers and says
+which field is wrong, and the page shows each reason by its field."""
+
+from django import forms
+
+from .common import PageForm, text
+
+BOOT_SLOTS = 3
+VALUES = ("vcpus", "max_vcpus", "memory_mib", "max_memory_mib", "autostart", "boot", "bootmenu", "title", "description")
+
+
+class SettingsForm(PageForm):
+    which = "settings"
+    vcpus = text()
+    max_vcpus = text()
+    memory_mib = text()
+    max_memory_mib = text()
+    autostart = forms.BooleanField(required=False)
+    boot0 = text()
+    boot1 = text()
+    boot2 = text()
+    # The boot order as a list, from the three selects; declared so a refusal can be put by it.
+    boot = forms.Field(required=False)
+    bootmenu = forms.BooleanField(required=False)
+    title = text()
+    description = text()
+
+    def clean(self):
+        d = super().clean()
+        d["boot"] = [d.get(f"boot{i}", "") for i in range(BOOT_SLOTS)]
+        # Kept apart: a refusal added later takes its field out of cleaned_data, and the form
+        # shows what was typed again.
+        self._values = {k: d[k] for k in VALUES}
+        return d
+
+    def values(self):
+        """What the service takes, and what the form shows again."""
+        return self._values
