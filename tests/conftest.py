@@ -15,7 +15,7 @@ from apps.compute.virt.xml import Disk, Domain, Graphics
 from apps.core.errors import VirtError
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from tests.helpers import QEMU_URI, TEST_URI, remove_created_domains, unique, wait_for
+from tests.helpers import QEMU_URI, TEST_URI, remove_created_domains, unavailable, unique, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -92,7 +92,7 @@ def qemu_conn():
     try:
         return connection.get(QEMU_URI)
     except VirtError as exc:
-        pytest.skip(f"libvirtd's QEMU driver does not answer here: {exc}")
+        unavailable(f"libvirtd's QEMU driver does not answer here: {exc}")
 
 
 IMAGES = "/var/lib/libvirt/images"

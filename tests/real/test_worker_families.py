@@ -145,11 +145,6 @@ def test_volumes_created_grown_cloned_and_deleted(dir_pool, operator):
     assert [o for _kind, o in _outcomes("volume.")] == ["requested", "succeeded"] * 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libvirt 9.0 wipes only as many bytes as its cached allocation of the volume, which is 0 for a "
-    "sparse volume nothing refreshed since; volumes.wipe must refresh the pool first",
-)
 def test_a_wipe_zeroes_what_was_written_since_the_volume_was_made(dir_pool, operator):
     _run(volume_services.volume_create(actor=operator, pool=dir_pool, name="c.img", capacity=1, unit="MiB"))
     data = Path(dir_pool.target_path, "c.img")

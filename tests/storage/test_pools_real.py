@@ -29,13 +29,13 @@ def sh(*args):
 @pytest.fixture
 def loop_device(tmp_path):
     if shutil.which("losetup") is None or not Path("/dev/loop-control").exists():
-        pytest.skip("no loop devices here (losetup or /dev/loop-control missing)")
+        unavailable("no loop devices here (losetup or /dev/loop-control missing)")
     image = tmp_path / "disk.img"
     sh("truncate", "-s", "64M", str(image))
     try:
         device = sh("losetup", "-f", "--show", str(image))
     except subprocess.CalledProcessError as exc:
-        pytest.skip(f"cannot attach a loop device here: {exc.stderr.strip()}")
+        unavailable(f"cannot attach a loop device here: {exc.stderr.strip()}")
     yield device
     subprocess.run(["losetup", "-d", device], check=False)
 
@@ -60,7 +60,7 @@ def _act(operator, pool_row, action):
 
 
 def test_fs_pool_on_a_loop_mounted_image(
-    operator, local_host, loop_device, qemu_conn, django_capture_on_commit_callbacks
+    admin, local_host, loop_device, qemu_conn, django_capture_on_commit_callbacks
 ):
     sh("mkfs.ext4", "-q", loop_device)
     name = unique("kvmweb-test-fs")
@@ -70,14 +70,14 @@ def test_fs_pool_on_a_loop_mounted_image(
     )
     try:
         with django_capture_on_commit_callbacks(execute=False):
-            op = _create(operator, local_host, spec, build=True)
+            op = _create(admin, local_host, spec, build=True)
         assert op.status == "succeeded", op.error
         assert sh("findmnt", "-n", "-o", "SOURCE", target) == loop_device  # libvirt mounted it
         row = StoragePool.objects.get(host=local_host, name=name)
         assert row.state == "running" and row.pool_type == "fs"
         assert 40 * 2**20 < row.capacity <= 64 * 2**20  # the filesystem's size, as df shows it
         with django_capture_on_commit_callbacks(execute=False):
-            _act(operator, row, "stop")
+            _act(admin, row, "stop")
         assert subprocess.run(["findmnt", target], capture_output=True).returncode != 0  # unmounted
         row.refresh_from_db()
         assert row.state == "inactive"
@@ -90,10 +90,10 @@ def test_fs_pool_on_a_loop_mounted_image(
 
 
 def test_logical_pool_on_a_loop_device(
-    operator, local_host, loop_device, qemu_conn, django_capture_on_commit_callbacks
+    admin, local_host, loop_device, qemu_conn, django_capture_on_commit_callbacks
 ):
     if shutil.which("vgcreate") is None:
-        pytest.skip("LVM tools (vgcreate) are not installed here")
+        unavailable("LVM tools (vgcreate) are not installed here")
     vg = unique("kvmwebtestvg").replace("-", "")
     spec = Pool(
         type="logical",
@@ -103,7 +103,7 @@ def test_logical_pool_on_a_loop_device(
     )
     try:
         with django_capture_on_commit_callbacks(execute=False):
-            op = _create(operator, local_host, spec, build=True)
+            op = _create(admin, local_host, spec, build=True)
         assert op.status == "succeeded", op.error
         assert vg in sh("vgs", "--noheadings", "-o", "vg_name")  # libvirt built the volume group
         row = StoragePool.objects.get(host=local_host, name=vg)

@@ -36,7 +36,7 @@ from apps.storage.models import Secret
 from apps.storage.services import secrets as services
 from apps.storage.virt import secrets as secret_virt
 from apps.storage.virt.secret_xml import SecretSpec
-from tests.helpers import unique, wait_for
+from tests.helpers import unavailable, unique, wait_for
 
 pytestmark = pytest.mark.django_db
 QEMU_URI = "qemu:///system"
@@ -84,11 +84,9 @@ def qemu_conn():
         supported = secret_virt.list_secrets(conn) is not None
     except VirtError as exc:
         reason = f"qemu:///system does not answer here ({exc}); the test driver has no secrets"
-        print(reason)
-        pytest.skip(reason)
+        unavailable(reason)
     if not supported:
-        print("qemu:///system has no secret driver")
-        pytest.skip("qemu:///system has no secret driver")
+        unavailable("qemu:///system has no secret driver")
     return conn
 
 

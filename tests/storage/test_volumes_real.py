@@ -23,6 +23,7 @@ from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.pool_xml import Pool, Target
+from tests.helpers import unavailable
 
 pytestmark = pytest.mark.django_db
 MiB = 1 << 20
@@ -34,7 +35,7 @@ def real_connection():
         conn = connection.open_connection(REAL_URI)
         conn.getVersion()
     except (VirtError, Exception) as exc:  # noqa: BLE001 — any failure means "no real libvirtd here"
-        pytest.skip(f"{REAL_URI} does not answer ({exc}); the real-libvirtd volume tests are skipped")
+        unavailable(f"{REAL_URI} does not answer ({exc}); the real-libvirtd volume tests are skipped")
     return conn
 
 

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import from_libvirt
+
+from .volume_xml import Volume
 
 
 @dataclass(frozen=True)
@@ -21,15 +22,15 @@ class VolumeInfo:
 
 def _info(vol) -> VolumeInfo:
     _type, capacity, allocation = vol.info()
-    root = etree.fromstring(vol.XMLDesc(0))
+    doc = Volume.parse(vol.XMLDesc(0))
     return VolumeInfo(
         name=vol.name(),
         key=vol.key(),
         path=vol.path(),
-        format=root.find("target/format").get("type", "") if root.find("target/format") is not None else "",
+        format=doc.format or "",
         capacity=capacity,
         allocation=allocation,
-        backing_path=root.findtext("backingStore/path") or "",
+        backing_path=(doc.backing.path if doc.backing is not None else None) or "",
     )
 
 
@@ -113,6 +114,9 @@ def resize(conn, pool_uuid, name, capacity, *, shrink=False):
 def wipe(conn, pool_uuid, name):
     """Overwrite with zeros. libvirt wipes format headers too: a qcow2 volume comes back raw."""
     try:
+        # libvirt wipes as many bytes as it last recorded for the volume (0 for a sparse one just
+        # made): a refresh first, or data written since stays and the wipe "succeeds".
+        _pool(conn, pool_uuid).refresh(0)
         lookup(conn, pool_uuid, name).wipe(0)
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
