@@ -52,7 +52,7 @@ def test_a_vm_grant_is_just_that_vm(demo_host, bob):
 def test_rights_answer_rows_in_memory(demo_host, bob, django_assert_num_queries):
     vms = [make_vm(demo_host) for _ in range(5)]
     services.grant_add(actor=None, user=bob, role="VM user", scope=vms[0])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         power = rights(bob, "vm.power")
         allowed = [power.allows(vm) for vm in vms]
     assert allowed == [True, False, False, False, False]
