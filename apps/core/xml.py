@@ -26,6 +26,11 @@ class XMLError(ValueError):
     """Text that is not the XML element a class reads; the message is for people."""
 
 
+class DoctypeError(XMLError):
+    """A document with a DOCTYPE: refused, so no entity of any kind reaches a definition. Its own
+    class so that a form can say so in its own words."""
+
+
 def sub(parent, tag, text=None, **attrs):
     """A new child with attributes (None ones left out) and text."""
     el = etree.SubElement(parent, tag, {k: str(v) for k, v in attrs.items() if v is not None})
@@ -43,7 +48,7 @@ def parse(text):
     except etree.XMLSyntaxError as exc:
         raise XMLError(f"not well-formed XML: {exc.msg}") from None
     if root.getroottree().docinfo.doctype:
-        raise XMLError("DOCTYPE declarations are not accepted: libvirt's documents have none")
+        raise DoctypeError("DOCTYPE declarations are not accepted: libvirt's documents have none")
     return root
 
 
@@ -53,6 +58,23 @@ def emit(el):
     el.tail = None
     etree.indent(el, space="  ")
     return etree.tostring(el, pretty_print=True, encoding="unicode")
+
+
+def scale(unit, default="bytes"):
+    """How many bytes one `unit` is, read as libvirt reads a unit attribute (virScaleInteger):
+    case does not matter, "k"/"KiB" are powers of 1024, "KB" powers of 1000, "b"/"bytes" one
+    byte; no unit is `default`. None for a unit libvirt would refuse."""
+    unit = (unit or default).strip().lower()
+    if unit in ("b", "byte", "bytes"):
+        return 1
+    power = "kmgtpe".find(unit[:1]) + 1 if unit else 0
+    if not power:
+        return None
+    if unit[1:] in ("", "ib"):
+        return 1024**power
+    if unit[1:] == "b":
+        return 1000**power
+    return None
 
 
 def _split(path):

@@ -1,8 +1,12 @@
+from pathlib import Path
+from uuid import uuid4
+
 import pytest
+from lxml import etree
 
 from apps.compute.virt import domains
 from apps.core.errors import VirtError
-from apps.hosts.virt import connection
+from apps.hosts.virt import capabilities, capabilities_xml, connection, network_xml, networks
 from apps.hosts.virt.info import host_info
 from tests.helpers import TEST_URI, define_test_domain, unique
 
@@ -51,3 +55,122 @@ def test_domain_info_of_a_removed_domain_is_none(test_driver):
     dom_uuid = define_test_domain()
     domains.undefine(test_driver, dom_uuid)
     assert domains.domain_info(test_driver, dom_uuid) is None
+
+
+# -- capabilities, domain capabilities and networks, through their typed classes ----------------
+#
+# golden/ holds what libvirt 9.0 itself wrote (`virsh capabilities`, `virsh domcapabilities`,
+# `virsh net-dumpxml`) on the test driver and on qemu:///system; each parses and emits to the
+# same document, and the adapters read their dataclasses from it.
+
+GOLDEN = Path(__file__).parent / "golden"
+XML_CLASSES = {
+    cls.TAG: cls for cls in (capabilities_xml.Capabilities, capabilities_xml.DomainCapabilities, network_xml.Network)
+}
+
+
+def canonical(xml):
+    """The document without insignificant whitespace, attribute order or quoting style."""
+    root = etree.fromstring(xml.encode(), etree.XMLParser(remove_blank_text=True))
+    return etree.tostring(root, method="c14n")
+
+
+def golden(name):
+    return (GOLDEN / name).read_text()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in GOLDEN.glob("*.xml")))
+def test_what_libvirt_wrote_parses_and_emits_the_same_document(name):
+    text = golden(name)
+    cls = XML_CLASSES[etree.fromstring(text.encode()).tag]
+    emitted = cls.parse(text).to_xml()
+    assert canonical(emitted) == canonical(text)
+    assert cls.parse(emitted).to_xml() == emitted
+
+
+def test_every_typed_host_document_has_a_golden_file():
+    tags = {etree.parse(str(path)).getroot().tag for path in GOLDEN.glob("*.xml")}
+    assert tags == set(XML_CLASSES)
+
+
+def test_capabilities_read_from_what_qemu_wrote():
+    caps = capabilities.parse_capabilities(golden("capabilities-qemu.xml"))
+    assert (caps.arch, caps.cpu_model, caps.cpu_vendor) == ("x86_64", "kvm64", "AMD")
+    assert (caps.sockets, caps.dies, caps.cores, caps.threads, caps.iommu_support) == (1, 1, 2, 1, False)
+    assert [(c.id, c.memory_kib, c.cpus) for c in caps.numa_cells] == [(0, 24683792, (0, 1))]
+    assert caps.secmodels == ("none", "dac") and caps.cpu_total == 2
+    x86 = next(g for g in caps.guests if g.arch == "x86_64")
+    assert (x86.os_type, x86.wordsize, x86.emulator, x86.domain_types) == (
+        "hvm", 64, "/usr/bin/qemu-system-x86_64", ("qemu", "kvm"),
+    )  # fmt: skip
+    assert "pc-q35-7.2" in x86.machines and "q35" in x86.machines  # the alias once, not twice
+    assert len(x86.machines) == len(set(x86.machines))
+    assert caps.best_domain_type() == "kvm" and caps.has_kvm
+
+
+def test_domain_capabilities_read_from_what_qemu_wrote():
+    dom = capabilities.parse_domain_capabilities(golden("domcapabilities-qemu.xml"))
+    assert (dom.arch, dom.domain_type, dom.machine, dom.emulator, dom.max_vcpus) == (
+        "x86_64", "kvm", "pc-i440fx-7.2", "/usr/bin/qemu-system-x86_64", 255,
+    )  # fmt: skip
+    assert dom.firmware == ("efi",) and dom.loaders == ("/usr/share/OVMF/OVMF_CODE_4M.fd",)
+    assert dom.uefi and not dom.secure_boot
+    assert dom.cpu_modes == ("host-passthrough", "maximum", "host-model", "custom")
+    assert "pentium3" in dom.cpu_models and dom.pci_backends == ()
+    doc = capabilities_xml.DomainCapabilities.parse(golden("domcapabilities-qemu.xml"))
+    unusable = [m.name for m in doc.cpu_mode("custom").models if m.usable is False]
+    assert unusable and not set(unusable) & set(dom.cpu_models)  # only usable models are offered
+    assert doc.device("disk").supported is True and doc.device("nonesuch") is None
+
+
+def test_the_test_drivers_capabilities_come_back_as_it_wrote_them(test_driver):
+    xml = test_driver.getCapabilities()
+    assert canonical(capabilities_xml.Capabilities.parse(xml).to_xml()) == canonical(xml)
+    assert capabilities.parse_capabilities(xml) == capabilities.parse_capabilities(golden("capabilities-test.xml"))
+
+
+def test_networks_read_from_what_libvirt_wrote():
+    routed = network_xml.Network.parse(golden("network-qemu-routed.xml"))
+    assert (routed.name, routed.mode, routed.forward_dev, routed.bridge, routed.stp) == (
+        "kvmweb-golden-routed", "route", "eth0", "virbr-golden", True,
+    )  # fmt: skip
+    assert [(ip.family, ip.cidr) for ip in routed.ips] == [(None, "10.77.0.1/24"), ("ipv6", "fd00:77::1/64")]
+    assert [(r.start, r.end) for r in routed.ips[0].dhcp_ranges] == [("10.77.0.100", "10.77.0.199")]
+    nat = network_xml.Network.parse(golden("network-qemu-default.xml"))
+    assert (nat.mode, nat.bridge, [ip.cidr for ip in nat.ips]) == ("nat", "virbr0", ["192.168.122.1/255.255.255.0"])
+    assert network_xml.Network.parse(golden("network-test-isolated.xml")).mode == "isolated"
+
+
+def test_an_edit_of_a_network_keeps_what_the_class_does_not_model():
+    before = golden("network-qemu-routed.xml")
+    net = network_xml.Network.parse(before)
+    net.bridge = "virbr-other"
+    net.ips[0].dhcp_ranges[0].end = "10.77.0.150"
+    after = etree.fromstring(net.to_xml().encode(), etree.XMLParser(remove_blank_text=True))
+    assert after.find("bridge").attrib == {"name": "virbr-other", "stp": "on", "delay": "0"}
+    assert after.find("ip/dhcp/range").get("end") == "10.77.0.150"
+    original = etree.fromstring(before.encode(), etree.XMLParser(remove_blank_text=True))
+    for path in ("forward", "domain", "dns", "ip/dhcp/host", "route", "mac"):
+        assert etree.tostring(after.find(path), method="c14n") == etree.tostring(original.find(path), method="c14n")
+    assert after.get("ipv6") == "yes"
+
+
+def test_list_networks_summarizes_each_through_the_typed_class(test_driver):
+    defined = []
+    try:
+        for name in ("network-qemu-routed.xml", "network-test-isolated.xml"):
+            doc = network_xml.Network.parse(golden(name))
+            doc.name, doc.uuid = unique("kvmweb-net"), None
+            doc.bridge = f"vbr{uuid4().hex[:8]}"  # a bridge name libvirt has not given out
+            doc.mac = None
+            defined.append(test_driver.networkDefineXML(doc.to_xml()))
+        found = {s.name: s for s in networks.list_networks(test_driver)}
+        routed, isolated = (found[net.name()] for net in defined)
+        assert (routed.forward, routed.addresses, routed.active, routed.persistent) == (
+            "route", ("10.77.0.1/24", "fd00:77::1/64"), False, True,
+        )  # fmt: skip
+        assert (isolated.forward, isolated.addresses) == ("isolated", ())
+        assert found["default"].forward == "nat" and found["default"].bridge == "virbr0"
+    finally:
+        for net in defined:
+            net.undefine()

@@ -7,7 +7,6 @@ gives the Disk that attaches a pool's volume the way libvirt wants it for that p
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.compute.virt.domains import lookup
 from apps.core.errors import VirtError, from_libvirt
@@ -96,9 +95,7 @@ def _flags(live, config):
 def attach(conn, uuid, disk: Disk, *, live, config):
     """`virsh attach-disk` with --live and/or --config."""
     try:
-        lookup(conn, uuid).attachDeviceFlags(
-            etree.tostring(disk.to_element(), encoding="unicode"), _flags(live, config)
-        )
+        lookup(conn, uuid).attachDeviceFlags(disk.to_xml(), _flags(live, config))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
@@ -111,7 +108,7 @@ def detach(conn, uuid, target, *, live, config):
     if disk is None:
         raise VirtError(f"the domain has no disk {target}")
     try:
-        dom.detachDeviceFlags(etree.tostring(disk.el, encoding="unicode"), _flags(live, config))
+        dom.detachDeviceFlags(disk.to_xml(), _flags(live, config))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
 
@@ -154,10 +151,10 @@ def change_media(conn, uuid, target, path, *, live, config):
         drive.eject()
         if path:
             drive.path = path
-            if drive.el.find("driver") is not None:
+            if drive.has_driver:
                 drive.format = "raw"  # ISO images are raw
         try:
-            dom.updateDeviceFlags(etree.tostring(drive.el, encoding="unicode"), flag)
+            dom.updateDeviceFlags(drive.to_xml(), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
 

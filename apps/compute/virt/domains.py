@@ -3,9 +3,11 @@
 from dataclasses import dataclass, replace
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
+
+from .xml import Domain
+from .xml.domain import LIBOSINFO_NS as LIBOSINFO_NS  # named here too, where callers found it
 
 STATES = {
     libvirt.VIR_DOMAIN_NOSTATE: "nostate",
@@ -61,10 +63,6 @@ def stopped_reason(event, detail) -> str | None:
     if event != EVENT_STOPPED:
         return None
     return STOPPED_REASONS.get(detail, "unknown")
-
-
-# virt-install records the OS variant here: <metadata><libosinfo:libosinfo><libosinfo:os id="…"/>.
-LIBOSINFO_NS = "http://libosinfo.org/xmlns/libvirt/domain/1.0"
 
 
 def state_of(code, reason):
@@ -162,15 +160,14 @@ def autostart_uuids(conn) -> set[str]:
 
 
 def _with_config(info, dom, *, autostart, persistent):
-    root = etree.fromstring(dom.XMLDesc(0))
-    os_el = root.find(f"metadata/{{{LIBOSINFO_NS}}}libosinfo/{{{LIBOSINFO_NS}}}os")
+    doc = Domain.parse(dom.XMLDesc(0))
     return replace(
         info,
         autostart=bool(autostart),
         persistent=bool(persistent),
-        title=root.findtext("title") or "",
-        description=root.findtext("description") or "",
-        os_variant=os_el.get("id", "") if os_el is not None else "",
+        title=doc.title or "",
+        description=doc.description or "",
+        os_variant=doc.os_id or "",
     )
 
 

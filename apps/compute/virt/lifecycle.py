@@ -91,8 +91,7 @@ def clone_xml(xml, *, name, disks, macs, nvram=None) -> str:
     doc.name = name
     doc.uuid = None
     doc.title = None  # the title names the source; a clone is another machine
-    for entry in doc.el.findall("sysinfo/system/entry[@name='uuid']"):
-        entry.getparent().remove(entry)  # SMBIOS, not modelled: the system UUID would repeat the source's
+    doc.drop_smbios_uuid()  # the SMBIOS system UUID would repeat the source's
     for disk in doc.disks:
         if disk.target in disks:
             disk.path = disks[disk.target]  # a /dev/ path (an LVM, disk or iSCSI pool) is a block disk
@@ -108,7 +107,7 @@ def clone_xml(xml, *, name, disks, macs, nvram=None) -> str:
         if graphics.autoport is False or graphics.port not in (None, -1):
             graphics.autoport = True
             graphics.port = graphics.tls_port = None
-    if nvram is not None and doc.node(["os", "nvram"]) is not None:
+    if nvram is not None and doc.has_nvram:
         # "": a fresh store from the template; libvirt picks <nvram_dir>/<name>_VARS.fd (an
         # <nvram/> with no template and nothing else is dropped).
         doc.nvram = nvram or None

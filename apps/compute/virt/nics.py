@@ -4,13 +4,12 @@ host's libvirt networks and interfaces for the add form (there is no network app
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
 
 from .disks import _flags
 from .domains import lookup
-from .xml import Domain, Interface
+from .xml import Domain, Interface, NodeDevice
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def attach(conn, uuid, iface: Interface, *, live, config):
     inactive = not live
     before = {n.mac for n in list_nics(conn, uuid, inactive=inactive)}
     try:
-        dom.attachDeviceFlags(etree.tostring(iface.to_element(), encoding="unicode"), _flags(live, config))
+        dom.attachDeviceFlags(iface.to_xml(), _flags(live, config))
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
     if iface.mac:
@@ -84,7 +83,7 @@ def detach(conn, uuid, mac, *, live, config):
     dom = lookup(conn, uuid)
     for flag, iface, _where in _each_scope(dom, mac, live, config):
         try:
-            dom.detachDeviceFlags(etree.tostring(iface.el, encoding="unicode"), flag)
+            dom.detachDeviceFlags(iface.to_xml(), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
 
@@ -97,7 +96,7 @@ def set_link(conn, uuid, mac, state, *, live, config):
     for flag, iface, _where in _each_scope(dom, mac, live, config):
         iface.link = state
         try:
-            dom.updateDeviceFlags(etree.tostring(iface.el, encoding="unicode"), flag)
+            dom.updateDeviceFlags(iface.to_xml(), flag)
         except libvirt.libvirtError as exc:
             raise from_libvirt(exc) from None
 
@@ -112,7 +111,7 @@ def host_interfaces(conn) -> list[str]:
     names = []
     for dev in devices:
         try:
-            name = etree.fromstring(dev.XMLDesc(0)).findtext("capability/interface")
+            name = NodeDevice.parse(dev.XMLDesc(0)).interface
         except libvirt.libvirtError:
             continue
         if name:

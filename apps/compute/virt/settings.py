@@ -1,14 +1,15 @@
 """A domain's settings: vCPUs and memory (live and saved), autostart, boot order and menu, title and
-description. Changes are made live where the hypervisor allows it; each setter says what it did."""
+description. Changes are made live where the hypervisor allows it; each setter says what it did.
+Definitions are read, and the boot order changed, through the typed Domain (virt/xml/)."""
 
 from dataclasses import dataclass, field
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
 
 from .domains import lookup
+from .xml import Domain
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -37,54 +38,47 @@ class Settings:
     host_memory_kib: int = 0
 
 
-def _kib(el):
-    """A memory element in KiB, whatever unit it was written in."""
-    units = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "m": 1024, "mib": 1024}
-    units |= {"mb": 10**6 / 1024, "g": 1024**2, "gib": 1024**2, "gb": 10**9 / 1024, "t": 1024**3, "tib": 1024**3}
-    if el is None or not (el.text or "").strip():
-        return 0
-    return int(int(el.text) * units.get(el.get("unit", "KiB").lower(), 1))
-
-
-def _vcpu(root):
-    el = root.find("vcpu")
-    maximum = int(el.text) if el is not None and el.text else 1
-    return int(el.get("current", maximum)) if el is not None else 1, maximum
+def _vcpus(doc):
+    """(vCPUs plugged in, maximum): a definition without <vcpu> has one."""
+    maximum = doc.vcpus if isinstance(doc.vcpus, int) else 1
+    current = doc.vcpus_current
+    return (current if isinstance(current, int) else maximum), maximum
 
 
 def read(conn, uuid) -> Settings:
     dom = lookup(conn, uuid)
     try:
-        saved = etree.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        saved_xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
         running = bool(dom.isActive())
-        live = etree.fromstring(dom.XMLDesc(0)) if running else None
+        live_xml = dom.XMLDesc(0) if running else None
         autostart = bool(dom.autostart())
         _model, host_mib, host_cpus, *_rest = conn.getInfo()
+        saved = Domain.parse(saved_xml)
         try:
-            hyp_max = conn.getMaxVcpus(saved.get("type"))
+            hyp_max = conn.getMaxVcpus(saved.domain_type)
         except libvirt.libvirtError:
             hyp_max = host_cpus
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
-    vcpus, max_vcpus = _vcpu(saved)
-    live_vcpus, live_max = _vcpu(live) if live is not None else (None, None)
-    bootmenu = saved.find("os/bootmenu")
+    live = Domain.parse(live_xml) if live_xml is not None else None
+    vcpus, max_vcpus = _vcpus(saved)
+    live_vcpus, live_max = _vcpus(live) if live is not None else (None, None)
     return Settings(
         running=running,
         vcpus=vcpus,
         max_vcpus=max_vcpus,
         live_vcpus=live_vcpus,
         live_max_vcpus=live_max,
-        memory_kib=_kib(saved.find("currentMemory")) or _kib(saved.find("memory")),
-        max_memory_kib=_kib(saved.find("memory")),
-        live_memory_kib=_kib(live.find("currentMemory")) if live is not None else None,
-        live_max_memory_kib=_kib(live.find("memory")) if live is not None else None,
+        memory_kib=saved.current_memory_kib or saved.memory_kib or 0,
+        max_memory_kib=saved.memory_kib or 0,
+        live_memory_kib=(live.current_memory_kib or 0) if live is not None else None,
+        live_max_memory_kib=(live.memory_kib or 0) if live is not None else None,
         autostart=autostart,
-        boot=[b.get("dev") for b in saved.findall("os/boot")],
-        bootmenu=bootmenu is not None and bootmenu.get("enable") == "yes",
-        device_boot_order=saved.find("devices//boot[@order]") is not None,
-        title=saved.findtext("title", ""),
-        description=saved.findtext("description", ""),
+        boot=saved.boot,
+        bootmenu=saved.boot_menu is True,
+        device_boot_order=bool(saved.device_boot_orders),
+        title=saved.title or "",
+        description=saved.description or "",
         host_cpus=host_cpus,
         hypervisor_max_vcpus=hyp_max,
         host_memory_kib=host_mib * 1024,
@@ -169,28 +163,16 @@ def set_metadata(conn, uuid, *, title=None, description=None, running=False):
 
 
 def boot_xml(inactive_xml, *, boot, bootmenu):
-    """The saved definition with a new <os><boot dev> list and boot menu. Per-device
-    <boot order> elements go: libvirt refuses them together with <os><boot>."""
-    root = etree.fromstring(inactive_xml)
-    os_el = root.find("os")
-    if os_el is None:
+    """The saved definition with a new <os><boot dev> list and boot menu, changed through the
+    typed model (everything else, a menu timeout included, stays). Per-device <boot order>
+    elements go: libvirt refuses them together with <os><boot>."""
+    doc = Domain.parse(inactive_xml)
+    if not doc.has_os:
         raise VirtError("the domain has no <os> element")
-    for el in os_el.findall("boot") + os_el.findall("bootmenu"):
-        os_el.remove(el)
-    for el in root.findall("devices//boot[@order]"):
-        el.getparent().remove(el)
-    # Keep libvirt's order of <os> children: type, then loader/nvram, then boot and bootmenu.
-    anchor = None
-    for tag in ("type", "firmware", "loader", "nvram"):
-        if os_el.find(tag) is not None:
-            anchor = os_el.find(tag)
-    index = list(os_el).index(anchor) + 1 if anchor is not None else 0
-    for offset, dev in enumerate(boot):
-        el = etree.Element("boot", dev=dev)
-        os_el.insert(index + offset, el)
-    menu = etree.Element("bootmenu", enable="yes" if bootmenu else "no")
-    os_el.insert(index + len(boot), menu)
-    return etree.tostring(root, encoding="unicode")
+    doc.boot = boot
+    doc.boot_menu = bool(bootmenu)
+    doc.drop_device_boot_orders()
+    return doc.to_xml()
 
 
 def inactive_xml(conn, uuid):

@@ -2,15 +2,17 @@
 
 Every field is optional in practice: the test driver reports no CPU model, no topology attribute
 and no domain capabilities at all, remote hosts of older libvirt omit <iommu>. Parsing therefore
-never fails on a missing element; it leaves the field empty and the page says "—".
+never fails on a missing element; it leaves the field empty and the page says "—". The XML is
+read through the typed classes in capabilities_xml.py.
 """
 
 from dataclasses import dataclass, field, replace
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
+
+from . import capabilities_xml as xml_types
 
 # Preference when choosing which domain type to ask domain capabilities for.
 _DOMAIN_TYPE_ORDER = ("kvm", "qemu", "test")
@@ -86,96 +88,74 @@ class DomainCapabilities:
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A number libvirt wrote, or None (a missing value, or one we cannot read as a number)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _text(node, path):
-    found = node.find(path)
-    return (found.text or "").strip() if found is not None else ""
-
-
-def _kib(node):
-    """A <memory unit='…'> value in KiB."""
-    if node is None:
-        return None
-    value = _int((node.text or "").strip())
-    if value is None:
-        return None
-    factor = {"b": 1 / 1024, "bytes": 1 / 1024, "kib": 1, "k": 1, "mib": 1024, "m": 1024, "gib": 1 << 20, "g": 1 << 20}
-    return int(value * factor.get(node.get("unit", "KiB").lower(), 1))
+def _text(value):
+    return (value or "").strip()
 
 
 def parse_capabilities(xml) -> HostCapabilities:
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    cpu = root.find("host/cpu")
-    topology = cpu.find("topology") if cpu is not None else None
-    iommu = root.find("host/iommu")
+    doc = xml_types.Capabilities.parse(xml)
     cells = tuple(
         NumaCell(
-            id=_int(cell.get("id")) or 0,
-            memory_kib=_kib(cell.find("memory")),
-            cpus=tuple(i for i in (_int(c.get("id")) for c in cell.findall("cpus/cpu")) if i is not None),
+            id=_int(cell.id) or 0,
+            memory_kib=cell.memory_kib,
+            cpus=tuple(i for i in (_int(c.id) for c in cell.cpus) if i is not None),
         )
-        for cell in root.findall("host/topology/cells/cell")
+        for cell in doc.cells
     )
     guests = tuple(
         GuestArch(
-            os_type=_text(guest, "os_type"),
-            arch=arch.get("name", ""),
-            wordsize=_int(_text(arch, "wordsize")),
-            emulator=_text(arch, "emulator"),
-            machines=tuple(dict.fromkeys((m.text or "").strip() for m in arch.findall("machine") if m.text)),
-            domain_types=tuple(dict.fromkeys(d.get("type", "") for d in arch.findall("domain") if d.get("type"))),
+            os_type=_text(guest.os_type),
+            arch=arch.name or "",
+            wordsize=_int(arch.wordsize),
+            emulator=_text(arch.emulator),
+            machines=tuple(dict.fromkeys(name for name in (_text(m.name) for m in arch.machines) if name)),
+            domain_types=tuple(dict.fromkeys(d.type for d in arch.domains if d.type)),
         )
-        for guest in root.findall("guest")
-        for arch in guest.findall("arch")
+        for guest in doc.guests
+        for arch in guest.arches
     )
     return HostCapabilities(
-        arch=_text(cpu, "arch") if cpu is not None else "",
-        cpu_model=_text(cpu, "model") if cpu is not None else "",
-        cpu_vendor=_text(cpu, "vendor") if cpu is not None else "",
-        sockets=_int(topology.get("sockets")) if topology is not None else None,
-        dies=_int(topology.get("dies")) if topology is not None else None,
-        cores=_int(topology.get("cores")) if topology is not None else None,
-        threads=_int(topology.get("threads")) if topology is not None else None,
-        iommu_support={"yes": True, "no": False}.get(iommu.get("support")) if iommu is not None else None,
+        arch=_text(doc.arch),
+        cpu_model=_text(doc.cpu_model),
+        cpu_vendor=_text(doc.cpu_vendor),
+        sockets=_int(doc.sockets),
+        dies=_int(doc.dies),
+        cores=_int(doc.cores),
+        threads=_int(doc.threads),
+        iommu_support=doc.iommu if isinstance(doc.iommu, bool) else None,
         numa_cells=cells,
         guests=guests,
-        secmodels=tuple(m for m in (_text(s, "model") for s in root.findall("host/secmodel")) if m),
+        secmodels=tuple(m for m in (_text(s.model) for s in doc.secmodels) if m),
     )
 
 
 def parse_domain_capabilities(xml) -> DomainCapabilities:
-    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    os_node = root.find("os")
-    firmware = os_node.findall("enum[@name='firmware']/value") if os_node is not None else []
-    loader = os_node.find("loader") if os_node is not None else None
-    loaders = [v.text.strip() for v in loader.findall("value") if v.text] if loader is not None else []
-    secure = [v.text for v in loader.findall("enum[@name='secure']/value")] if loader is not None else []
-    modes = [m for m in root.findall("cpu/mode") if m.get("supported") == "yes"]
-    custom = root.find("cpu/mode[@name='custom']")
+    doc = xml_types.DomainCapabilities.parse(xml)
+    custom = doc.cpu_mode("custom")
     models = (
-        [m.text.strip() for m in custom.findall("model") if m.text and m.get("usable") == "yes"]
-        if custom is not None and custom.get("supported") == "yes"
+        [m.name.strip() for m in custom.models if (m.name or "").strip() and m.usable is True]
+        if custom is not None and custom.supported is True
         else []
     )
-    vcpu = root.find("vcpu")
-    hostdev = root.find("devices/hostdev[@supported='yes']")
-    backends = hostdev.findall("enum[@name='pciBackend']/value") if hostdev is not None else []
+    hostdev = doc.hostdev
+    backends = (
+        xml_types.enum_values(hostdev.enums, "pciBackend") if hostdev is not None and hostdev.supported is True else []
+    )
     return DomainCapabilities(
-        pci_backends=tuple(v.text.strip() for v in backends if v.text),
-        arch=_text(root, "arch"),
-        domain_type=_text(root, "domain"),
-        machine=_text(root, "machine"),
-        emulator=_text(root, "path"),
-        max_vcpus=_int(vcpu.get("max")) if vcpu is not None else None,
-        firmware=tuple(v.text.strip() for v in firmware if v.text),
-        loaders=tuple(loaders),
-        secure_boot="yes" in secure,
-        cpu_modes=tuple(m.get("name", "") for m in modes),
+        pci_backends=tuple(backends),
+        arch=_text(doc.arch),
+        domain_type=_text(doc.domain_type),
+        machine=_text(doc.machine),
+        emulator=_text(doc.emulator),
+        max_vcpus=_int(doc.max_vcpus),
+        firmware=tuple(xml_types.enum_values(doc.os_enums, "firmware")),
+        loaders=tuple(xml_types.texts(doc.loaders)),
+        secure_boot="yes" in xml_types.enum_values(doc.loader_enums, "secure"),
+        cpu_modes=tuple(m.name or "" for m in doc.cpu_modes if m.supported is True),
         cpu_models=tuple(models),
     )
 

@@ -7,9 +7,10 @@ then the monitor keeps this small summary on the Host row, so the page makes no 
 from dataclasses import asdict, dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import from_libvirt
+
+from .network_xml import Network
 
 
 @dataclass(frozen=True)
@@ -27,20 +28,15 @@ class NetworkSummary:
 
 
 def _summary(net):
-    root = etree.fromstring(net.XMLDesc(0).encode())
-    forward = root.find("forward")
-    bridge = root.find("bridge")
-    addresses = tuple(
-        f"{ip.get('address')}/{ip.get('prefix') or ip.get('netmask')}" for ip in root.findall("ip") if ip.get("address")
-    )
+    doc = Network.parse(net.XMLDesc(0))
     return NetworkSummary(
         name=net.name(),
         active=bool(net.isActive()),
         autostart=bool(net.autostart()),
         persistent=bool(net.isPersistent()),
-        forward=forward.get("mode", "nat") if forward is not None else "isolated",
-        bridge=bridge.get("name", "") if bridge is not None else "",
-        addresses=addresses,
+        forward=doc.mode,
+        bridge=doc.bridge or "",
+        addresses=tuple(ip.cidr for ip in doc.ips if ip.address),
     )
 
 

@@ -87,11 +87,11 @@ class Auth(XMLObject):
 
     def __init__(self, type, username, secret_uuid=None, secret_usage=None):
         super().__init__(type=type, username=username)
-        secret = etree.SubElement(self.el, "secret")
+        self.node(["secret"], create=True)  # written even when it names nothing yet, as it always was
         if secret_uuid:
-            secret.set("uuid", secret_uuid)
+            self.secret_uuid = secret_uuid
         elif secret_usage is not None:
-            secret.set("usage", secret_usage)
+            self.secret_usage = secret_usage
 
 
 class Source(XMLObject):
@@ -193,10 +193,11 @@ def parse_pool(text):
     if tree.docinfo.doctype:
         raise PoolXMLError("DOCTYPE declarations are not accepted in pool XML.")
     root = tree.getroot()
-    if not isinstance(root.tag, str) or root.tag != "pool":
+    if not isinstance(root.tag, str) or root.tag != Pool.TAG:
         raise PoolXMLError(f"The root element must be pool, not {root.tag}.")
-    if not root.get("type"):
+    pool = Pool.wrap(root)
+    if not pool.type:
         raise PoolXMLError('The <pool> element needs a type attribute, e.g. type="dir".')
-    if not (root.findtext("name") or "").strip():
+    if not (pool.name or "").strip():
         raise PoolXMLError("The pool needs a <name>.")
     return root

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
+
+from .pool_xml import Pool
 
 STATES = {
     libvirt.VIR_STORAGE_POOL_INACTIVE: "inactive",
@@ -32,18 +33,18 @@ class PoolInfo:
 
 def _info(pool) -> PoolInfo:
     state, capacity, allocation, available = pool.info()
-    root = etree.fromstring(pool.XMLDesc(0))
+    doc = Pool.parse(pool.XMLDesc(0))
     return PoolInfo(
         uuid=pool.UUIDString(),
         name=pool.name(),
-        pool_type=root.get("type", ""),
+        pool_type=doc.type or "",
         state=STATES.get(state, "inactive"),
         autostart=bool(pool.autostart()),
         persistent=bool(pool.isPersistent()),
         capacity=capacity,
         allocation=allocation,
         available=available,
-        target_path=root.findtext("target/path") or "",
+        target_path=doc.target_path or "",
     )
 
 

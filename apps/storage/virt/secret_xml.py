@@ -6,7 +6,7 @@ and persistent (ephemeral="no", so it survives a libvirtd restart and pools that
 boot still start). Each usage type names what it is for in a different child element.
 """
 
-from apps.core.xml import Prop, XMLObject
+from apps.core.xml import Flag, Prop, XMLObject
 
 # usage type -> the child of <usage> that holds its usage id (see libvirt's formatsecret docs)
 USAGE_ELEMENTS = {
@@ -27,6 +27,7 @@ class Secret(XMLObject):
     private = Prop("@private", "yesno")
     uuid = Prop("uuid")
     description_text = Prop("description")
+    has_usage = Flag("usage")
     usage_type = Prop("usage/@type")
 
     def __init__(self, usage_type, usage_id, description="", uuid=None, private=True, ephemeral=False):
@@ -51,7 +52,7 @@ class Secret(XMLObject):
         """What the secret is for (the Ceph client, iSCSI target, volume path or TLS name); ""
         for usages we do not model."""
         child = USAGE_ELEMENTS.get(self.usage_type)
-        return (self.el.findtext(f"usage/{child}") or "") if child else ""
+        return (Prop(f"usage/{child}").__get__(self) or "") if child else ""
 
     @usage_id.setter
     def usage_id(self, value):
@@ -66,6 +67,6 @@ SecretSpec = Secret
 def parse_usage(root):
     """(usage type, usage id) of a secret's XML element, or (type, "") for usages we do not model."""
     secret = Secret.wrap(root)
-    if root.find("usage") is None:
+    if not secret.has_usage:
         return "none", ""
     return secret.usage_type or "none", secret.usage_id

@@ -7,11 +7,10 @@ whether one is set, which libvirt can only tell for non-private secrets (see `_v
 from dataclasses import dataclass
 
 import libvirt
-from lxml import etree
 
 from apps.core.errors import VirtError, from_libvirt
 
-from .secret_xml import USAGE_ELEMENTS, parse_usage
+from .secret_xml import USAGE_ELEMENTS, Secret, parse_usage
 
 
 @dataclass(frozen=True)
@@ -38,16 +37,16 @@ def _value_state(secret, private):
 
 
 def _info(secret) -> SecretInfo | None:
-    root = etree.fromstring(secret.XMLDesc(0))
-    usage_type, usage_id = parse_usage(root)
+    doc = Secret.parse(secret.XMLDesc(0))
+    usage_type, usage_id = parse_usage(doc.el)
     if usage_type not in USAGE_ELEMENTS:
         return None  # vtpm and usage-less secrets are not managed here
-    private = root.get("private") == "yes"
+    private = doc.private is True
     return SecretInfo(
         uuid=secret.UUIDString(),
         usage_type=usage_type,
         usage_id=usage_id,
-        description=root.findtext("description") or "",
+        description=doc.description,
         private=private,
         value_set=_value_state(secret, private),
     )

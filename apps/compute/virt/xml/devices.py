@@ -37,7 +37,9 @@ class Graphics(XMLObject):
     port = Prop("@port", int)  # -1: libvirt picks one
     autoport = Prop("@autoport", "yesno")
     tls_port = Prop("@tlsPort", int)
-    passwd = Prop("@passwd")
+    passwd = Prop("@passwd")  # only in XML read with VIR_DOMAIN_XML_SECURE
+    passwd_valid_to = Prop("@passwdValidTo")
+    connected = Prop("@connected")  # what a password change does to connected clients
     keymap = Prop("@keymap")
     listen_type = Prop("listen/@type")  # address | network | socket | none
     listen_address = Prop("listen/@address")

@@ -63,6 +63,7 @@ class Disk(XMLObject):
 
     type = Prop("@type")  # file | block | dir | network | volume
     device = Prop("@device")  # disk | cdrom | floppy | lun
+    has_driver = Flag("driver")
     driver_name = Prop("driver/@name")
     format = Prop("driver/@type")  # raw, qcow2, …
     cache = Prop("driver/@cache")

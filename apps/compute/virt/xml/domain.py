@@ -12,7 +12,7 @@ pin what it emits and that parse-then-emit gives the same text.
 
 from lxml import etree
 
-from apps.core.xml import Children, Flag, Prop, XMLObject
+from apps.core.xml import Children, Flag, Prop, XMLObject, scale
 
 from .devices import Channel, Console, Controller, Graphics, Serial
 from .disk import Disk
@@ -54,6 +54,14 @@ def _mib(value, unit):
     return value * UNITS.get(unit or "KiB", 2**10) // 2**20
 
 
+def _kib(value, unit):
+    """A memory value in KiB, read as libvirt reads its unit (any case; KiB when none)."""
+    factor = scale(unit, default="KiB")
+    if not isinstance(value, int) or factor is None:
+        return None
+    return value * factor // 1024
+
+
 class Domain(XMLObject):
     TAG = "domain"
     ORDER = {"": DOMAIN_ORDER, "os": OS_ORDER, "features": FEATURES_ORDER, "devices": DEVICE_ORDER}
@@ -67,7 +75,8 @@ class Domain(XMLObject):
     memory_unit = Prop("memory/@unit")
     current_memory = Prop("currentMemory", int)
     current_memory_unit = Prop("currentMemory/@unit")
-    vcpus = Prop("vcpu", int)
+    vcpus = Prop("vcpu", int)  # the maximum; `vcpus_current` of them are plugged in
+    vcpus_current = Prop("vcpu/@current", int)
     vcpu_placement = Prop("vcpu/@placement")
     firmware = Prop("os/@firmware")  # "efi": libvirt picks the OVMF build itself
     os_type = Prop("os/type")  # hvm
@@ -79,6 +88,10 @@ class Domain(XMLObject):
     kernel = Prop("os/kernel")  # direct kernel boot (an install tree's kernel and initrd)
     initrd = Prop("os/initrd")
     cmdline = Prop("os/cmdline")
+    boot_menu = Prop("os/bootmenu/@enable", "yesno")  # True, False, or None when not written
+    boot_menu_timeout = Prop("os/bootmenu/@timeout", int)  # ms
+    has_os = Flag("os")
+    has_nvram = Flag("os/nvram")  # a UEFI guest's variable store (maybe with no path yet)
     acpi = Flag("features/acpi")
     apic = Flag("features/apic")
     cpu_mode = Prop("cpu/@mode")
@@ -146,6 +159,15 @@ class Domain(XMLObject):
         return _mib(self.current_memory, self.current_memory_unit)
 
     @property
+    def memory_kib(self):
+        """The maximum memory in KiB, whatever unit it is written in; None when not written."""
+        return _kib(self.memory, self.memory_unit)
+
+    @property
+    def current_memory_kib(self):
+        return _kib(self.current_memory, self.current_memory_unit)
+
+    @property
     def boot(self):
         """The boot order, as <os><boot dev=…> lists it: ["cdrom", "hd"]."""
         return [b.get("dev") for b in self.el.findall("os/boot")]
@@ -156,6 +178,35 @@ class Domain(XMLObject):
             old.getparent().remove(old)
         for dev in devs or ():
             self.place("os/boot", etree.Element("boot", dev=dev))
+
+    @property
+    def device_boot_orders(self):
+        """The per-device boot orders (<disk><boot order='1'/>, NICs, host devices …), as
+        (device tag, order) in document order. libvirt refuses them beside <os><boot>."""
+        return [(el.getparent().tag, el.get("order")) for el in self.el.iterfind("devices//boot[@order]")]
+
+    def drop_device_boot_orders(self):
+        for el in list(self.el.iterfind("devices//boot[@order]")):
+            el.getparent().remove(el)
+
+    @property
+    def smbios_uuid(self):
+        """The system UUID the SMBIOS tables give the guest (<sysinfo><system><entry name='uuid'>)."""
+        el = self.el.find("sysinfo/system/entry[@name='uuid']")
+        return None if el is None else el.text
+
+    def drop_smbios_uuid(self):
+        for el in self.el.findall("sysinfo/system/entry[@name='uuid']"):
+            el.getparent().remove(el)
+
+    def mask_passwords(self, mask="***"):
+        """Replace every display password (VNC, SPICE, and any other <graphics> type that has
+        one) with `mask`: what may be shown or recorded of a definition read with
+        VIR_DOMAIN_XML_SECURE. Returns how many there were."""
+        found = [g for g in self.graphics if g.passwd is not None]
+        for graphics in found:
+            graphics.passwd = mask
+        return len(found)
 
     @property
     def os_id(self):

@@ -50,6 +50,7 @@ class Snapshot(XMLObject):
     memory_file = Prop("memory/@file")
     disks = Children(SnapshotDisk, "disks/disk")
     domain = Child(Domain, "domain")
+    inactive_domain = Child(Domain, "inactiveDomain")  # a running domain's saved definition, when it differs
 
     def __init__(self, name, description=None, *, external_disks=None):
         """What snapshotCreateXML takes. external_disks: [(target, overlay or None)] for a
