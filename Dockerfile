@@ -1,13 +1,32 @@
-# One image for web, worker, beat and monitor (compose.yaml picks the command).
-FROM python:3.11-slim-bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends \
-        libvirt-dev libvirt-clients pkg-config gcc npm qemu-utils osinfo-db \
+# One image for web, worker, beat and monitor (compose.yaml picks the command), in two stages: the
+# first compiles libvirt-python and fetches the front-end packages from npm; the image itself holds
+# only what runs — Python with requirements.txt (no test tools), libvirt's client library, the
+# osinfo database, an SSH client for qemu+ssh:// hosts — and runs as an unprivileged user.
+FROM python:3.11-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libvirt-dev pkg-config gcc npm \
     && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /tmp/
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund \
+    && mkdir -p vendor/htmx vendor/bootstrap \
+    && cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-ws/dist/ws.js vendor/htmx/ \
+    && cp node_modules/bootstrap/dist/css/bootstrap.min.css vendor/bootstrap/
+
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends libvirt0 osinfo-db openssh-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --user-group --create-home --home-dir /home/kvmweb kvmweb
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1
+COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY requirements.txt package.json package-lock.json ./
-RUN pip install --no-cache-dir -r requirements.txt && npm ci --no-audit --no-fund
-COPY . .
-RUN mkdir -p static/vendor/htmx static/vendor/bootstrap \
-    && cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-ws/dist/ws.js static/vendor/htmx/ \
-    && cp node_modules/bootstrap/dist/css/bootstrap.min.css static/vendor/bootstrap/ \
-    && KVMWEB_SECRET_KEY=build python manage.py collectstatic --noinput -v0
+COPY manage.py ./
+COPY kvmweb kvmweb
+COPY apps apps
+COPY templates templates
+COPY static static
+COPY --from=build /src/vendor static/vendor
+RUN KVMWEB_SECRET_KEY=build python manage.py collectstatic --noinput -v0
+# uid 10001: compose.yaml adds the hypervisor's libvirt group so it can open libvirt's socket.
+USER kvmweb

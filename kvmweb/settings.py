@@ -204,5 +204,71 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KVMWEB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # axes logs a banner at INFO in every process it starts in, and every login at INFO too
+        # (the audit log has those); its warnings (failures, lock-outs) still show.
+        "axes": {"level": "WARNING"},
+    },
 }
+
+
+# -- Security / HTTPS ---------------------------------------------------------------------------
+# KVMWEB_HTTPS=1: the site is served over HTTPS by a TLS-terminating proxy in front of the ASGI
+# server (compose.yaml's Caddy). `manage.py check --deploy` passes with it (tests/test_deploy.py).
+SILENCED_SYSTEM_CHECKS = []
+KVMWEB_HTTPS = env_bool("KVMWEB_HTTPS")
+if KVMWEB_HTTPS:
+    # Django believes this header from whoever sends it, so it is only safe where the proxy is the
+    # one way in and sets the header itself (Caddy overwrites a client's): never publish the
+    # ASGI server's port beside the proxy's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain http reaching Django is sent to https. WebSockets do not pass through Django's
+    # middleware; behind the proxy they are wss:// anyway.
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # A year, as Django's deployment checklist suggests; lower it while trying TLS out, since the
+    # browser then refuses plain http to this host name (every port) until it runs out.
+    SECURE_HSTS_SECONDS = int(os.environ.get("KVMWEB_HSTS_SECONDS", 365 * 24 * 3600))
+    # Both bind more than this site (every subdomain; browsers' built-in lists), so they are the
+    # domain owner's choice, off unless asked for; `check --deploy` is told that is deliberate.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KVMWEB_HSTS_INCLUDE_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = env_bool("KVMWEB_HSTS_PRELOAD")
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        SILENCED_SYSTEM_CHECKS.append("security.W005")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Content-Security-Policy (django-csp), on unless KVMWEB_CSP=0: script only from this site's
+# files (no inline script or handler, no eval: htmx attributes that evaluate JavaScript, such as
+# hx-on or trigger filters, are written as listeners in static/js/behaviours.js), styles from its
+# files plus style attributes (computed widths), images also as data: URIs (Bootstrap's icons),
+# requests and the live WebSocket to the same origin only ('self' covers ws/wss of the page's
+# host), and no framing. An inline <script> that cannot move out uses nonce="{{ request.csp_nonce }}".
+KVMWEB_CSP = env_bool("KVMWEB_CSP", default=True)
+if KVMWEB_CSP:
+    from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            "default-src": [SELF],
+            "script-src": [SELF, NONCE],
+            "style-src": [SELF],
+            "style-src-attr": [UNSAFE_INLINE],
+            "img-src": [SELF, "data:"],
+            "connect-src": [SELF],
+            "font-src": [SELF],
+            "object-src": [NONE],
+            "base-uri": [NONE],
+            "form-action": [SELF],
+            "frame-ancestors": [NONE],
+        }
+    }
+
+# The demo's SQLite cannot hold authz.Grant's unique constraint over NULL scopes (PostgreSQL, for
+# production and the tests, does); grant_add's get_or_create keeps grants single there.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    SILENCED_SYSTEM_CHECKS.append("models.W047")

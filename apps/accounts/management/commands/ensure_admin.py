@@ -17,7 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, **options):
         if get_user_model().objects.filter(username=username).exists():
-            self.stdout.write(f"admin account {username!r} exists")
+            if options["verbosity"]:  # scripts/run passes -v0: nothing to tell on a re-run
+                self.stdout.write(f"admin account {username!r} exists")
             return
         given = os.environ.get("KVMWEB_ADMIN_PASSWORD")
         _, password = user_create(actor=None, username=username, password=given, superuser=True)

@@ -19,10 +19,12 @@ class Command(BaseCommand):
         if existing is not None:
             if existing.uri != uri:
                 raise CommandError(f"host {name!r} exists with another URI ({existing.uri})")
-            self.stdout.write(f"host {name} already registered")
+            if options["verbosity"]:
+                self.stdout.write(f"host {name} already registered")
             return
         try:
             host_create(actor=None, name=name, uri=uri)
         except HostError as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"host {name} registered ({uri})")
+        if options["verbosity"]:  # scripts/run registers its hosts with -v0
+            self.stdout.write(f"host {name} registered ({uri})")

@@ -15,5 +15,6 @@ class Command(BaseCommand):
         monitor = Monitor(tick=tick)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: monitor.stop())
-        self.stdout.write("monitor: watching hosts (Ctrl-C to stop)")
+        if options["verbosity"]:  # scripts/run passes -v0 and prints one line for all its processes
+            self.stdout.write("monitor: watching hosts (Ctrl-C to stop)")
         monitor.run()
