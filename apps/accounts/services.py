@@ -13,6 +13,7 @@ from apps.audit.services import record
 from apps.authz.models import Grant, Role
 from apps.authz.permissions import ALL, PERMISSIONS
 from apps.authz.rights import authorize
+from apps.core import realtime
 
 from .models import Team, User
 
@@ -42,6 +43,16 @@ class AccountError(ValueError):
 def _manage(actor):
     if actor is not None:
         authorize(actor, "user.manage")
+
+
+def _grant_holders(grant):
+    return [grant.user_id] if grant.user_id else list(grant.team.members.values_list("pk", flat=True))
+
+
+def _rights_changed(user_ids):
+    """Open pages of these users reconnect their live socket, which rejoins with the rights as
+    they are now (a revoked grant must stop the fragments it allowed)."""
+    realtime.close_sockets_on_commit(user_ids, reason="Your rights changed.")
 
 
 def _managed(fn):
@@ -109,6 +120,7 @@ def user_update(*, actor, user, **fields):
     user.save(update_fields=list(fields))
     if fields.get("is_active") is False:
         User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+        realtime.close_sockets_on_commit([user.pk], reason="Your account was deactivated.", code=realtime.ENDED)
     changed = {k: {"before": before[k], "after": v} for k, v in fields.items() if before[k] != v}
     record("user.update", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user), params={"changed": changed})
     return user
@@ -121,6 +133,8 @@ def user_set_password(*, actor, user, password):
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
+        # Other sessions end with the old password; the one that changed it (if any) reconnects.
+        realtime.close_sockets_on_commit([user.pk], reason="The password was changed.")
         record("user.password", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
 
 
@@ -130,6 +144,7 @@ def user_logout_everywhere(*, actor, user):
         _manage(actor)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+        realtime.close_sockets_on_commit([user.pk], reason="You were signed out everywhere.", code=realtime.ENDED)
         record("user.logout_everywhere", Outcome.SUCCEEDED, actor=actor, target=_Target("user", user))
 
 
@@ -165,12 +180,14 @@ def team_update(*, actor, team, **fields):
 def team_delete(*, actor, team):
     target = _Target("team", team)
     record("team.delete", Outcome.SUCCEEDED, actor=actor, target=target, params={"members": team.members.count()})
+    _rights_changed(team.members.values_list("pk", flat=True))
     team.delete()
 
 
 @_managed
 def team_member_add(*, actor, team, user):
     team.members.add(user)
+    _rights_changed([user.pk])
     record(
         "team.member_add",
         Outcome.SUCCEEDED,
@@ -183,6 +200,7 @@ def team_member_add(*, actor, team, user):
 @_managed
 def team_member_remove(*, actor, team, user):
     team.members.remove(user)
+    _rights_changed([user.pk])
     record(
         "team.member_remove",
         Outcome.SUCCEEDED,
@@ -229,6 +247,8 @@ def role_update(*, actor, role, permissions=None, description=None):
     if description is not None:
         role.description = description
     role.save()
+    holders = Grant.objects.filter(role=role)
+    _rights_changed([uid for g in holders.select_related("team") for uid in _grant_holders(g)])
     params = {"permissions": {"before": before, "after": role.permissions}}
     record("role.update", Outcome.SUCCEEDED, actor=actor, target=_Target("role", role), params=params)
     return role
@@ -270,6 +290,7 @@ def grant_add(*, actor, role, user=None, team=None, scope=None):
         user=user, team=team, role=role, scope_type=scope_type, scope_id=scope_id, defaults={"scope_name": scope_name}
     )
     if created:
+        _rights_changed(_grant_holders(grant))
         principal = f"user {user.get_username()}" if user else f"team {team.name}"
         params = {"to": principal, "role": role.name, "scope": grant.scope_label}
         record("grant.add", Outcome.SUCCEEDED, actor=actor, target=scope if scope is not None else None, params=params)
@@ -284,4 +305,5 @@ def grant_remove(*, actor, grant):
     if grant.scope_type != Grant.GLOBAL:
         target = _ScopeTarget(grant.scope_type, grant.scope_id, grant.scope_name)
     record("grant.remove", Outcome.SUCCEEDED, actor=actor, target=target, params=params)
+    _rights_changed(_grant_holders(grant))
     grant.delete()

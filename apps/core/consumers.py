@@ -23,15 +23,18 @@ class LiveConsumer(WebsocketConsumer):
 
     def connect(self):
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            self.close(code=4401)
+        if user is None or not user.is_authenticated or not user.is_active:
+            # Accepted, then closed with a reason: a refused handshake reads as a network fault to
+            # the browser, which would retry for ever instead of saying the session is over.
+            self.accept()
+            self.close(code=realtime.ENDED, reason="Your session has ended; sign in again.")
             return
         for check in _connect_checks:
             code = check(user)
             if code is not None:
                 self.close(code=code)
                 return
-        self.groups_joined = realtime.groups_for(user)
+        self.groups_joined = [*realtime.groups_for(user), realtime.user_group(user.pk)]
         for group in self.groups_joined:
             async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
         self.accept()
@@ -43,6 +46,10 @@ class LiveConsumer(WebsocketConsumer):
     def receive(self, text_data=None, bytes_data=None):
         # The browser only listens; anything it sends is ignored.
         return
+
+    def live_close(self, event):
+        """Sent by realtime.close_sockets_on_commit: the user's rights or session changed."""
+        self.close(code=event.get("code") or realtime.RECONNECT, reason=event.get("reason", "")[:120])
 
     def live_event(self, event):
         for html in realtime.render_event(self.scope["user"], event):

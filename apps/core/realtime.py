@@ -82,6 +82,36 @@ def host_group(host_id):
     return f"host-{host_id}"
 
 
+def user_group(user_id):
+    """Every open socket of one user joins this group (LiveConsumer), so it can be closed."""
+    return f"user-{user_id}"
+
+
+# Close codes the page understands (static/js/kvmweb.js): RECONNECT makes the htmx ws extension
+# connect again (1012, "service restart"), so the socket rejoins with the user's rights as they
+# are now; ENDED stops it, and the page says why.
+RECONNECT = 1012
+ENDED = 4001
+
+
+def close_sockets_on_commit(user_ids, *, reason, code=RECONNECT):
+    """After commit, close every open socket of these users with a reason the page shows: live
+    fragments must not outlive a revoked right, a deactivated account or a session signed out."""
+    user_ids = sorted(set(user_ids))
+
+    def send():
+        layer = get_channel_layer()
+        for user_id in user_ids:
+            try:
+                async_to_sync(layer.group_send)(
+                    user_group(user_id), {"type": "live.close", "code": code, "reason": reason}
+                )
+            except Exception:  # noqa: BLE001 — a layer that is down has no sockets to close either
+                log.warning("closing the sockets of user %s failed", user_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def publish(group, kind, **payload):
     """Send now. Failures are logged, not raised: a missed notification is repaired by the next
     page load or socket reconnect, a failed hypervisor action would not be."""

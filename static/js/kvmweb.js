@@ -13,7 +13,32 @@
     setStatus("live", "success");
     htmx.trigger(document.body, "kv:resync");
   });
-  document.addEventListener("htmx:wsClose", function () { setStatus("reconnecting", "warning"); });
+  // The server closes a socket when the user's rights or session change (apps/core/realtime.py):
+  // 1012 and the extension reconnects, rejoining with the rights as they are now; 4001 and the
+  // session is over, which the page says instead of retrying.
+  document.addEventListener("htmx:wsClose", function (evt) {
+    const closed = evt.detail && evt.detail.event;
+    if (closed && closed.code === 4001) {
+      setStatus("signed out", "danger");
+      showEnded(closed.reason || "Your session has ended; sign in again.");
+      return;
+    }
+    setStatus("reconnecting", "warning");
+    if (closed && closed.reason) document.getElementById("live-status").title = closed.reason;
+  });
+  function showEnded(reason) {
+    if (document.getElementById("kv-session-ended")) return;
+    const box = document.createElement("div");
+    box.id = "kv-session-ended";
+    box.setAttribute("role", "alert");
+    box.className = "alert alert-danger m-3";
+    box.append(reason + " ");
+    const link = document.createElement("a");
+    link.href = "/login/?next=" + encodeURIComponent(location.pathname + location.search);
+    link.textContent = "Sign in";
+    box.append(link);
+    document.body.prepend(box);
+  }
   document.addEventListener("htmx:responseError", function (evt) {
     const xhr = evt.detail.xhr;
     const msg = xhr.status === 403 ? "You are not allowed to do that." : "Request failed (" + xhr.status + ").";
