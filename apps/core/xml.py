@@ -311,6 +311,7 @@ class Child:
             if value is None:
                 obj.prune(parent)
         if value is not None:
+            value.el.tag = self.steps[-1]  # a <domain> set as a snapshot's inactiveDomain is named so
             value.el = obj.place(self.path, value.el)
 
 

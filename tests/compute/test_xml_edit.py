@@ -181,7 +181,7 @@ def test_form_errors_keep_the_text_and_a_refusal_comes_back_beside_it(client, de
     text = edited(vm, bogus_bus)
     html = c.post(save, {"xml": text}, HTTP_HX_REQUEST="true").content.decode()
     op = Operation.objects.get(kind="vm.xml_edit")
-    assert "xml-waiting" in html and f"?op={op.pk}" in html and f"#op-{op.pk}" in html
+    assert "xml-waiting" in html and f"?op={op.pk}" in html and f'data-op-row="op-{op.pk}"' in html
     _run(op)
     tab = reverse("compute:vm_xml", args=[vm.pk])
     html = c.get(tab, {"op": op.pk}).content.decode()

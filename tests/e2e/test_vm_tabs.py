@@ -60,7 +60,7 @@ def test_a_reread_already_on_its_way_does_not_eat_what_was_typed(
     section = page.locator(f'#vm-tab-{vm.pk}[data-tab="snapshots"]')
     expect(section).to_be_visible()
     # The re-read that follows the socket's opening has landed: nothing is loading in the tab area.
-    page.wait_for_function("!document.querySelector('#vm-tab-area .htmx-request')")
+    page.wait_for_function("() => !document.querySelector('#vm-tab-area .htmx-request')")
 
     held = []  # the re-read's request, answered only once the typing is done
     page.route(f"**/vms/{vm.pk}/snapshots/", lambda route: held.append(route))
