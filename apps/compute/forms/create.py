@@ -238,7 +238,7 @@ class DefineXMLForm(Styled, forms.Form):
         return data
 
     def _check_paths(self, host):
-        """What a user may not put in a definition by hand (apps/compute/xmlpolicy.py): host
-        files as disks, QEMU pass-through, another emulator, host devices without host.manage."""
+        """The XML policy (apps/compute/xmlpolicy/): every device and source is allowed by kind
+        with the right it needs; anything else is refused with its element named."""
         for problem in xmlpolicy.problems(self.root, user=self.user, host=host):
             self.add_error("xml", problem)
