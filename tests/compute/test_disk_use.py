@@ -86,3 +86,22 @@ def test_a_right_to_use_the_pool_is_enough(demo_host, pool, editor, test_driver)
     op = disk_services.vm_disk_attach(actor=editor, vm=vm, volume=volume, live=False)
     assert op.kind == "vm.disk_attach" and op.params["volume_name"] == volume.name
     assert TEST_URI
+
+
+def test_hand_written_xml_cannot_take_another_vms_disk_either(demo_host, pool, operator, test_driver):
+    from apps.compute.services.create import vm_define_xml
+
+    other = make_vm(demo_host, name=unique("theirs"))
+    path = f"/var/lib/libvirt/images/{other.name}.qcow2"
+    _volume(pool, path)
+    name = unique("thief")
+    xml = (
+        f"<domain type='test'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        f"<os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'>"
+        f"<driver name='qemu' type='qcow2'/><source file='{path}'/><target dev='vda' bus='virtio'/></disk>"
+        "</devices></domain>"
+    )
+    op = vm_define_xml(actor=operator, host=demo_host, xml=xml, name=name, vcpus=1, memory_mib=64)
+    op = operation_run(op.pk)
+    assert op.status == "failed" and f"is a disk of {other.name}" in op.error
+    assert name not in [d.name() for d in test_driver.listAllDomains()]

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from apps.accounts.models import Team
 from apps.compute import xmlpolicy
-from apps.compute.runs.disks import refuse_if_used_elsewhere
+from apps.compute.runs.disks import refuse_if_used_elsewhere, refuse_new_disks_used_elsewhere
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, install, xmledit
@@ -134,14 +134,14 @@ def _create_policy(op, host):
 
 def _define_policy(op, host):
     """What the user may put in hand-written XML, again (apps/compute/xmlpolicy.py)."""
-    if op.actor is None:
-        return
     root = xmledit.parse_saved(op.params["xml"])
     if root is None:
         raise OperationError("The XML is not a domain definition.")
-    found = xmlpolicy.problems(root, user=op.actor, host=host)
+    found = xmlpolicy.problems(root, user=op.actor, host=host) if op.actor is not None else []
     if found:
         raise OperationError(" ".join(found))
+    with connection.connected(host.uri) as conn:
+        refuse_new_disks_used_elsewhere(conn, None, root)
 
 
 @runner("vm.create", permission="vm.create", target=_host, policy=_create_policy)

@@ -5,7 +5,7 @@ from django.db.models import F
 
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import disks
-from apps.compute.virt.xml import Disk, PoolSource
+from apps.compute.virt.xml import Disk, Domain, PoolSource
 from apps.core import realtime
 from apps.core.errors import OperationError
 from apps.core.units import human_bytes as human
@@ -60,6 +60,15 @@ def refuse_if_used_elsewhere(conn, vm, path):  # vm None: a VM that is being cre
         raise OperationError(
             f"{path} is a disk of {names}; a volume is attached to one VM at a time unless marked shareable."
         )
+
+
+def refuse_new_disks_used_elsewhere(conn, vm, root, before=None):
+    """The same rule for hand-written XML (the XML tab, define from XML): every writable disk the
+    definition adds must not be another domain's."""
+    old = {d.source for d in Domain.wrap(before).disks} if before is not None else set()
+    for disk in Domain.wrap(root).disks:
+        if disk.writable and disk.source and disk.source not in old:
+            refuse_if_used_elsewhere(conn, vm, disk.source)
 
 
 def volume_disk(conn, pool, *, volume_name, path, format, target, bus):

@@ -2,6 +2,7 @@
 (services/xmledit.py queues it; the policy runs again here before anything is defined)."""
 
 from apps.compute.models import VirtualMachine
+from apps.compute.runs.disks import refuse_new_disks_used_elsewhere
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.services.xmledit import XmlInputError, check_policy
 from apps.compute.virt import domains, xmledit
@@ -15,15 +16,15 @@ from apps.operations.runners import runner
 def _policy(op, vm):
     """The XML policy again, against the definition as it is now: it, or the user's rights on
     the pools the XML names, may have changed since the request."""
-    if op.actor is None:
-        return
     with connection.connected(vm.host.uri) as conn:
         before = xmledit.read(conn, str(vm.uuid))
-    try:
-        root = xmledit.parse(op.params.get("xml", ""), uuid=vm.uuid, name=vm.name)
-        check_policy(op.actor, vm, root, before)
-    except XmlInputError as exc:  # e.g. the VM was renamed since the form was sent
-        raise OperationError(str(exc)) from None
+        try:
+            root = xmledit.parse(op.params.get("xml", ""), uuid=vm.uuid, name=vm.name)
+            if op.actor is not None:
+                check_policy(op.actor, vm, root, before)
+        except XmlInputError as exc:  # e.g. the VM was renamed since the form was sent
+            raise OperationError(str(exc)) from None
+        refuse_new_disks_used_elsewhere(conn, vm, root, xmledit.parse_saved(before))
 
 
 @runner("vm.xml_edit", permission="vm.edit", target=VirtualMachine, related=["host"], policy=_policy, private=["xml"])
