@@ -15,7 +15,6 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import record
 from apps.core import context
 from apps.hosts.services import host_create
-from tests.helpers import TEST_URI
 
 from .conftest import Target
 
