@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.core.errors import VirtError
 
-from .services import CONNECTION_TEST_TASK, connection_test_reply
+from .services.connection_test import CONNECTION_TEST_TASK, connection_test_reply
 from .virt.probe import probe
 
 

@@ -13,7 +13,6 @@ from django.urls import reverse
 from apps.accounts.services import team_create
 from apps.compute.models import VirtualMachine
 from apps.compute.quotas import QuotaExceeded
-from apps.compute.services import cdrom
 from apps.compute.services import disks as disk_services
 from apps.compute.services.disks import DiskError
 from apps.operations.models import Operation
@@ -118,14 +117,14 @@ def test_cdrom_insert_takes_only_iso_library_volumes(operator, vm, pool, test_dr
     pool_refresh_inventory(test_driver, pool.host, str(pool.uuid))
     volume = StorageVolume.objects.get(pool=pool, name=name)
     with pytest.raises(DiskError, match="not in this host's ISO library"):
-        cdrom.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=volume)
+        disk_services.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=volume)
     StoragePool.objects.filter(pk=pool.pk).update(is_iso_library=True)
     volume.pool.refresh_from_db()
-    op = cdrom.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=volume, live=True, config=True)
+    op = disk_services.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=volume, live=True, config=True)
     op = operation_run(op.pk)
     assert op.status == "failed" and "no CD-ROM drive sda" in op.error
     with pytest.raises(DiskError, match="Unknown CD-ROM bus"):
-        cdrom.vm_cdrom_add(actor=operator, vm=vm, bus="usb")
+        disk_services.vm_cdrom_add(actor=operator, vm=vm, bus="usb")
 
 
 # -- the tab --------------------------------------------------------------------------------

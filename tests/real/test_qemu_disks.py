@@ -148,7 +148,7 @@ def test_a_new_volume_is_created_attached_live_and_grown_live(stack, operator, t
 
 
 def test_cdrom_drive_added_then_an_iso_inserted_and_ejected_live(stack, operator, tiny_domain, dir_pool, qemu_conn):
-    from apps.compute.services import cdrom
+    from apps.compute.services import disks as disk_services
 
     name, dom_uuid = tiny_domain
     pool_name, pool_path = dir_pool
@@ -161,15 +161,15 @@ def test_cdrom_drive_added_then_an_iso_inserted_and_ejected_live(stack, operator
     isos = StorageVolume.objects.select_related("pool").filter(pool=pool, name="boot.iso")
     iso = wait_for(isos.first, timeout=30, message="the ISO")
 
-    op = _run(cdrom.vm_cdrom_add(actor=operator, vm=vm, bus="sata"))
+    op = _run(disk_services.vm_cdrom_add(actor=operator, vm=vm, bus="sata"))
     assert "next start" in op.message
     domains.power(qemu_conn, dom_uuid, "destroy")  # QEMU cannot hot-plug a CD-ROM: restart to get it
     domains.power(qemu_conn, dom_uuid, "start")
     wait_for(lambda: "sda" in _domblklist(name), timeout=20, message="the CD-ROM drive")
     assert _domblklist(name)["sda"] == "-"  # an empty drive
 
-    op = _run(cdrom.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=iso, live=True, config=True))
+    op = _run(disk_services.vm_cdrom_insert(actor=operator, vm=vm, target="sda", volume=iso, live=True, config=True))
     assert _domblklist(name)["sda"] == f"{pool_path}/boot.iso"
-    op = _run(cdrom.vm_cdrom_eject(actor=operator, vm=vm, target="sda", live=True, config=True))
+    op = _run(disk_services.vm_cdrom_eject(actor=operator, vm=vm, target="sda", live=True, config=True))
     assert _domblklist(name)["sda"] == "-"
     assert "boot.iso" not in _inactive_xml(name)

@@ -1,5 +1,5 @@
 """Disks and the CD-ROM on the worker: attach, detach, a new volume attached, live resize,
-insert/eject/add a CD-ROM (services/disks.py and services/cdrom.py queue them)."""
+insert/eject/add a CD-ROM (services/disks.py queues them)."""
 
 from django.db.models import F
 

@@ -13,7 +13,6 @@ from apps.authz.decorators import needs
 from apps.authz.rights import rights
 from apps.compute import services
 from apps.compute.forms.disks import CdromForm, DiskAttachForm, DiskDetachForm, DiskNewForm, DiskResizeForm
-from apps.compute.services import cdrom
 from apps.compute.services import disks as disk_services
 from apps.compute.views.common import read_on_host, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt import disks
@@ -41,7 +40,7 @@ def present(user, vm):
         "formats": FORMATS,
         "units": UNITS,
         "buses": disk_services.BUSES,
-        "cdrom_buses": cdrom.CDROM_BUSES,
+        "cdrom_buses": disk_services.CDROM_BUSES,
     }
     if context["can_edit"]:
         manage = rights(user, "storage.manage")
@@ -154,11 +153,11 @@ def vm_cdrom_media(request, pk, target, action):
     def run():
         live, config = form.flags()
         if action == "eject":
-            return cdrom.vm_cdrom_eject(actor=request.user, vm=vm, target=target, live=live, config=config)
+            return disk_services.vm_cdrom_eject(actor=request.user, vm=vm, target=target, live=live, config=config)
         iso = form.cleaned_data["iso"]
         if iso is None:
             raise disk_services.DiskError("Choose an ISO from the library.")
-        return cdrom.vm_cdrom_insert(actor=request.user, vm=vm, target=target, volume=iso, live=live, config=config)
+        return disk_services.vm_cdrom_insert(actor=request.user, vm=vm, target=target, volume=iso, live=live, config=config)
 
     return _send(request, vm, form, run)
 
@@ -171,7 +170,7 @@ def vm_cdrom_add(request, pk):
 
     def action():
         d = form.cleaned_data
-        return cdrom.vm_cdrom_add(actor=request.user, vm=vm, bus=d["bus"], volume=d["iso"])
+        return disk_services.vm_cdrom_add(actor=request.user, vm=vm, bus=d["bus"], volume=d["iso"])
 
     return _send(request, vm, form, action)
 

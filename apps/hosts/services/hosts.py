@@ -1,11 +1,6 @@
 """Hosts: add, edit, remove (each authorized with host.manage and audited as requested + outcome),
-the connection test behind the form, and the monitor's state and facts updates."""
+and the bridges an administrator opens to VM users."""
 
-import json
-import uuid
-from functools import lru_cache
-
-import redis
 from celery import current_app
 from django.conf import settings
 from django.db import models, transaction
@@ -17,28 +12,18 @@ from apps.audit.models import Outcome
 from apps.audit.services import diff, record
 from apps.authz.rights import authorize
 from apps.core import realtime
+from apps.hosts import uris
+from apps.hosts.models import Host, HostState
 from apps.operations.models import Operation, Status
 
-from . import uris
-from .models import Host, HostState
-from .virt.info import HostInfo
+from .connection_test import connection_test
+from .errors import HostError
 
 registry.register("host.create", "added host")
 registry.register("host.update", "changed host")
 registry.register("host.remove", "removed host")
 registry.register("host.state", "host changed state")
 registry.register("host.vm_bridges", "changed the bridges open to VM users on host")
-
-# How long the form waits for a worker to open the connection. libvirt gives up sooner on a
-# refused port or a rejected key; an address that never answers takes the TCP timeout, and the
-# form says the test did not finish rather than keeping the browser waiting for minutes.
-TEST_TIMEOUT = 15
-TEST_REPLY_PREFIX = "kvmweb:host-test:"
-CONNECTION_TEST_TASK = "hosts.connection_test"
-
-
-class HostError(ValueError):
-    """The change cannot be made as asked; the message is for the person who asked."""
 
 
 class _Named:
@@ -49,43 +34,6 @@ class _Named:
 
     def audit_target(self):
         return {"target_type": "host", "target_id": self.pk, "target_name": self.name, "host_id": None}
-
-
-@lru_cache
-def _redis(url):
-    return redis.Redis.from_url(url)
-
-
-def connection_test(uri, *, timeout=TEST_TIMEOUT):
-    """Open `uri` once on a worker and return the facts it read (a dict), or raise HostError with
-    libvirt's own message.
-
-    Why a worker, and why the form waits for it: the web process never calls libvirt, and the
-    worker is where the host's connections will live (its key, its known_hosts). Someone adding a
-    hypervisor in Proxmox or oVirt expects to hear at once that the key was refused or the name
-    does not resolve, on the form they can still correct, rather than find a host "down" later;
-    so the answer comes back through a one-time Redis list the request blocks on for a few seconds.
-    The task expires with the wait, so a busy worker does not test a host nobody waits for.
-    """
-    key = TEST_REPLY_PREFIX + uuid.uuid4().hex
-    # By name: services never import tasks (the worker registers hosts.tasks).
-    current_app.send_task(CONNECTION_TEST_TASK, args=[uri, key], queue="default", expires=timeout)
-    answer = _redis(settings.REDIS_URL).blpop([key], timeout=timeout)
-    if answer is None:
-        raise HostError(
-            f"The connection test did not finish within {timeout} s: the host does not answer, or no worker is running."
-        )
-    result = json.loads(answer[1])
-    if not result["ok"]:
-        raise HostError(f"Could not connect: {result['error']}")
-    return result["info"]
-
-
-def connection_test_reply(key, result):
-    """Called by the worker with {"ok": …, "info" | "error": …}."""
-    r = _redis(settings.REDIS_URL)
-    r.rpush(key, json.dumps(result))
-    r.expire(key, TEST_TIMEOUT * 2)
 
 
 def _check(name, uri, exclude=None):
@@ -236,57 +184,6 @@ def _drop_inventory_and_grants(host):
 
 
 # -- the monitor's updates -----------------------------------------------------------------------
-
-
-INFO_FIELDS = ("hostname", "driver", "libvirt_version", "hypervisor_version", "cpu_model", "cpus", "memory_kib")
-
-
-def host_mark_up(*, host, info: HostInfo, facts=None, networks=None):
-    """The monitor connected: state up, the facts it read (capabilities only on connect)."""
-    changed = host.state != HostState.UP
-    host.state = HostState.UP
-    host.last_error = ""
-    fields = ["state", "last_error", *INFO_FIELDS]
-    for field in INFO_FIELDS:
-        setattr(host, field, getattr(info, field))
-    if facts is not None:
-        host.capabilities_xml = facts.capabilities_xml
-        host.domain_capabilities_xml = facts.domain_capabilities_xml
-        host.node_devices = facts.node_devices
-        host.facts_at = timezone.now()
-        fields += ["capabilities_xml", "domain_capabilities_xml", "node_devices", "facts_at"]
-    if networks is not None:
-        host.networks = [n.as_dict() for n in networks]
-        fields.append("networks")
-    if changed:
-        host.state_changed_at = timezone.now()
-        fields.append("state_changed_at")
-    # Only the monitor's fields: its Host object may predate a rename made in the meantime.
-    host.save(update_fields=fields)
-    if changed:
-        record("host.state", Outcome.DETECTED, target=host, params={"state": "up"})
-    realtime.publish_on_commit(realtime.host_group(host.pk), "host", id=host.pk)
-
-
-def host_set_networks(*, host, networks):
-    rows = [n.as_dict() for n in networks]
-    if rows != host.networks:
-        host.networks = rows
-        Host.objects.filter(pk=host.pk).update(networks=rows)
-
-
-def host_mark_down(*, host, reason):
-    changed = host.state != HostState.DOWN
-    if not changed and host.last_error == reason:
-        return
-    host.state = HostState.DOWN
-    host.last_error = reason
-    if changed:
-        host.state_changed_at = timezone.now()
-    host.save(update_fields=["state", "last_error", "state_changed_at"])
-    if changed:
-        record("host.state", Outcome.DETECTED, target=host, params={"state": "down"}, error=reason)
-    realtime.publish_on_commit(realtime.host_group(host.pk), "host", id=host.pk)
 
 
 def host_set_vm_bridges(*, actor, host, bridges):

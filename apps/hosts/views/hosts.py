@@ -13,12 +13,11 @@ from django.views.decorators.http import require_GET
 from apps.authz.decorators import needs
 from apps.authz.rights import authorize, rights
 from apps.core.htmx import render_page
-
-from . import validation
-from .live import with_vm_counts
-from .models import Host
-from .selectors import hosts_visible
-from .virt import capabilities
+from apps.hosts import validation
+from apps.hosts.live import with_vm_counts
+from apps.hosts.models import Host
+from apps.hosts.selectors import hosts_visible
+from apps.hosts.virt import capabilities
 
 
 @needs("host.view", per_object=True)

@@ -10,8 +10,7 @@ import os
 from django import forms
 
 from apps.accounts.forms import Styled
-
-from . import uris
+from apps.hosts import uris
 
 KIND_CHOICES = [
     (uris.LOCAL, "This machine (qemu:///system)"),

@@ -10,10 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from apps.authz.decorators import needs
 from apps.authz.rights import authorize
-
-from .forms import HostForm, HostRemoveForm
-from .models import Host
-from .services import HostError, host_create, host_remove, host_update
+from apps.hosts.forms import HostForm, HostRemoveForm
+from apps.hosts.models import Host
+from apps.hosts.services import HostError, host_create, host_remove, host_update
 
 
 @needs("host.manage")

@@ -1,0 +1,3 @@
+from .hosts import HostForm, HostRemoveForm
+
+__all__ = ["HostForm", "HostRemoveForm"]
