@@ -28,6 +28,8 @@ class VirtualMachine(models.Model):
     name = models.CharField(max_length=255)
     state = models.CharField(max_length=16, choices=VMState.choices, default=VMState.NOSTATE)
     vcpus = models.PositiveIntegerField(default=0)
+    # The definition's maximum (<vcpu>): vCPUs the guest can get by hot-plug, which quotas count.
+    max_vcpus = models.PositiveIntegerField(default=0)
     memory_kib = models.BigIntegerField(default=0)
     max_memory_kib = models.BigIntegerField(default=0)
     persistent = models.BooleanField(default=True)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Greatest
 
 from .models import VirtualMachine
 
@@ -23,7 +24,11 @@ class Usage:
 
 def team_usage(team) -> Usage:
     totals = VirtualMachine.objects.filter(team=team, present=True).aggregate(
-        vms=Count("pk"), vcpus=Sum("vcpus"), memory=Sum("max_memory_kib"), disk=Sum("disk_bytes")
+        # vCPUs by the definition's maximum: a guest can hot-plug up to it without asking again.
+        vms=Count("pk"),
+        vcpus=Sum(Greatest(F("vcpus"), F("max_vcpus"))),
+        memory=Sum("max_memory_kib"),
+        disk=Sum("disk_bytes"),
     )
     return Usage(
         vms=totals["vms"] or 0,
@@ -31,6 +36,20 @@ def team_usage(team) -> Usage:
         memory_mib=(totals["memory"] or 0) // 1024,
         disk_gib=(totals["disk"] or 0) / GIB,
     )
+
+
+def team_required(user, team):
+    """A member of a team with quotas creates inside one of their teams: a VM outside every team
+    counts against no quota, which would make the quotas optional. Administrators are not held."""
+    if team is not None or user is None or user.is_superuser:
+        return
+    limited = user.teams.filter(
+        Q(max_vms__isnull=False) | Q(max_vcpus__isnull=False) | Q(max_memory_mib__isnull=False)
+        | Q(max_disk_gib__isnull=False)
+    ).order_by("name")  # fmt: skip
+    names = [t.name for t in limited]
+    if names:
+        raise QuotaExceeded(f"Choose one of your teams ({', '.join(names)}): what you create counts against its quota.")
 
 
 def quota_check(team, *, vms=0, vcpus=0, memory_mib=0, disk_gib=0):

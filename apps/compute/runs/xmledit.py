@@ -4,7 +4,7 @@
 from apps.compute.models import VirtualMachine
 from apps.compute.runs.disks import refuse_new_disks_used_elsewhere
 from apps.compute.services.inventory import vm_inventory_apply
-from apps.compute.services.xmledit import XmlInputError, check_policy
+from apps.compute.services.xmledit import XmlInputError, check_policy, check_quota
 from apps.compute.virt import domains, xmledit
 from apps.core import realtime
 from apps.core.errors import OperationError
@@ -22,6 +22,7 @@ def _policy(op, vm):
             root = xmledit.parse(op.params.get("xml", ""), uuid=vm.uuid, name=vm.name)
             if op.actor is not None:
                 check_policy(op.actor, vm, root, before)
+            check_quota(vm, root)
         except XmlInputError as exc:  # e.g. the VM was renamed since the form was sent
             raise OperationError(str(exc)) from None
         refuse_new_disks_used_elsewhere(conn, vm, root, xmledit.parse_saved(before))

@@ -17,7 +17,7 @@ from apps.audit import registry
 from apps.authz.rights import authorize, may
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
-from apps.compute.quotas import GIB, QuotaExceeded, quota_check
+from apps.compute.quotas import GIB, QuotaExceeded, quota_check, team_required
 from apps.compute.virt import domains, lifecycle
 from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
@@ -139,6 +139,10 @@ def vm_clone(*, actor, vm, name, team=None, pools=None):
         team = vm.team
     elif team not in team_choices(actor, vm):
         raise PermissionDenied("You may not put VMs in that team.")
+    try:
+        team_required(actor, team)
+    except QuotaExceeded as exc:
+        raise CloneError(str(exc)) from None
     pools = pools or {}
     with connection.connected(vm.host.uri) as conn:
         if domains.name_taken(conn, name):  # defined on the host, maybe not yet in the inventory
@@ -176,7 +180,8 @@ def vm_clone(*, actor, vm, name, team=None, pools=None):
             }
         )
     try:
-        quota_check(team, vms=1, vcpus=vm.vcpus, memory_mib=vm.max_memory_kib // 1024, disk_gib=capacity / GIB)
+        vcpus = max(vm.vcpus, vm.max_vcpus)
+        quota_check(team, vms=1, vcpus=vcpus, memory_mib=vm.max_memory_kib // 1024, disk_gib=capacity / GIB)
     except QuotaExceeded as exc:
         raise CloneError(str(exc)) from None
     nvram = None

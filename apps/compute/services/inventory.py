@@ -19,7 +19,7 @@ from apps.operations.models import Operation
 # What the monitor's bulk call per tick carries, and what only a define, `virsh autostart` or
 # `virsh desc` changes (read on connect, on events and after our own operations).
 RUNTIME_FIELDS = ("name", "state", "state_reason", "vcpus", "memory_kib", "max_memory_kib")
-CONFIG_FIELDS = ("autostart", "persistent", "title", "description", "os_variant")
+CONFIG_FIELDS = ("autostart", "persistent", "title", "description", "os_variant", "max_vcpus")
 FIELDS = RUNTIME_FIELDS + CONFIG_FIELDS
 
 

@@ -15,7 +15,9 @@ from django.db import transaction
 from apps.audit import registry
 from apps.authz.rights import authorize
 from apps.compute import xmlpolicy
+from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.virt import xmledit
+from apps.compute.virt.xml import Domain
 from apps.hosts.virt import connection
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue
@@ -36,6 +38,7 @@ def vm_xml_edit(*, actor, vm, xml, before=None):
     root = xmledit.parse(xml, uuid=vm.uuid, name=vm.name)  # XmlInputError: shown on the form
     before = read_xml(vm) if before is None else before
     check_policy(actor, vm, root, before)
+    check_quota(vm, root)
     change = xmledit.diff(before, xml)
     if not change:
         raise XmlInputError("Nothing changed.")
@@ -50,6 +53,20 @@ def vm_xml_edit(*, actor, vm, xml, before=None):
         op.params = {**op.params, "xml": xml}
         Operation.objects.filter(pk=op.pk).update(params=op.params)
     return op
+
+
+def check_quota(vm, root):
+    """What the edit grows (<vcpu>, <memory>) counts against the VM's team quota, as the Settings
+    tab's changes do: hand-written XML is no way around it."""
+    new = Domain.wrap(root)
+    vcpus = max(new.vcpus or 0, new.vcpus_current or 0)
+    grow_vcpus = max(0, vcpus - max(vm.vcpus, vm.max_vcpus))
+    grow_memory = max(0, (new.memory_kib or 0) // 1024 - vm.max_memory_kib // 1024)
+    if grow_vcpus or grow_memory:
+        try:
+            quota_check(vm.team, vcpus=grow_vcpus, memory_mib=grow_memory)
+        except QuotaExceeded as exc:
+            raise XmlInputError(str(exc)) from None
 
 
 def check_policy(actor, vm, root, before):

@@ -94,6 +94,7 @@ class DomainInfo:
     title: str | None = None
     description: str | None = None
     os_variant: str | None = None
+    max_vcpus: int | None = None  # <vcpu>: what the guest may have hot-plugged, the quota's count
 
     @property
     def has_config(self):
@@ -168,6 +169,7 @@ def _with_config(info, dom, *, autostart, persistent):
         title=doc.title or "",
         description=doc.description or "",
         os_variant=doc.os_id or "",
+        max_vcpus=doc.vcpus or info.vcpus,
     )
 
 
