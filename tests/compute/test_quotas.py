@@ -99,8 +99,7 @@ def test_the_inventory_reads_the_maximum(demo_host, test_driver):
 
 
 def test_a_member_of_a_team_with_quotas_cannot_create_outside_it(demo_host, operator, blue):
-    from apps.compute.services.create import CreateError, create_plan
-    from apps.compute.services.create import vm_define_xml
+    from apps.compute.services.create import CreateError, create_plan, vm_define_xml
 
     with pytest.raises(CreateError) as exc:
         create_plan(actor=operator, host=demo_host, name="escape", memory_mib=256, vcpus=1, source="pxe", network="default")
