@@ -25,7 +25,7 @@ from apps.audit import registry
 from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
-from apps.compute.quotas import QuotaExceeded, quota_check
+from apps.compute.quotas import QuotaExceeded, quota_check, team_required
 from apps.compute.services.create_xml import SOURCES, os_entry
 from apps.compute.virt import xmledit
 from apps.hosts.virt import capabilities, connection
@@ -110,6 +110,10 @@ def host_facts(host) -> HostFacts:
 
 def _check_team(actor, team):
     if team is None:
+        try:
+            team_required(actor, team)
+        except QuotaExceeded as exc:
+            raise CreateError("team", str(exc)) from None
         return
     if not actor.is_superuser and not team.members.filter(pk=actor.pk).exists():
         raise CreateError("team", f"You are not a member of team {team.name}.")

@@ -66,8 +66,9 @@ def _check_cpu_memory(vm, current, vcpus, max_vcpus, memory_mib, max_memory_mib)
         raise SettingsError(
             f"Memory ({memory_mib} MiB) cannot be more than the maximum ({max_memory_mib} MiB).", "memory_mib"
         )
-    # The quota counts vCPUs as the inventory does (the current count) and memory by its maximum.
-    grow_vcpus = max(0, vcpus - vm.vcpus)
+    # The quota counts vCPUs by the definition's maximum (what hot-plug can reach) and memory by
+    # its maximum, as the inventory keeps them.
+    grow_vcpus = max(0, max(vcpus, max_vcpus) - max(vm.vcpus, vm.max_vcpus))
     grow_memory = max(0, max_memory_mib - vm.max_memory_kib // 1024)
     if grow_vcpus or grow_memory:
         try:
