@@ -67,3 +67,13 @@ def test_the_worker_checks_again(demo_host, operator, django_capture_on_commit_c
     Operation.objects.filter(pk=op.pk).update(params={**op.params, "xml": LOGICAL})
     op = operation_run(op.pk)
     assert op.status == "failed" and op.error.startswith("You may not add, edit and remove hosts")
+
+
+def test_a_pool_over_libvirts_state_through_the_page_is_a_form_error(demo_host, operator):
+    """The prefixes allow /var/lib/libvirt/, and the form's own checks pass: the service's refusal
+    comes back on the form, not as a server error."""
+    xml = "<pool type='dir'><name>nvram</name><target><path>/var/lib/libvirt/qemu/nvram</path></target></pool>"
+    response = _client(operator).post(reverse("storage:pool_new_xml"), {"host": demo_host.pk, "xml": xml})
+    assert response.status_code == 200
+    assert "belongs to libvirt or the system" in response.content.decode()
+    assert not Operation.objects.exists()

@@ -19,6 +19,7 @@ from apps.storage.forms.pool_base import manageable_hosts
 from apps.storage.forms.pool_controls import PoolStepForm
 from apps.storage.forms.pool_define_xml import PoolXMLForm
 from apps.storage.forms.pools import POOL_FORMS
+from apps.storage.pool_policy import PoolPolicyError
 from apps.storage.services.pools import pool_create
 
 
@@ -84,14 +85,18 @@ def pool_new_type(request, pool_type):
         return _step(request, context, form)
     if step == "define":
         data = form.cleaned_data
-        return _define(
-            request,
-            host=data["host"],
-            name=data["name"],
-            xml=form.to_xml(),
-            build=form.build,
-            autostart=data["autostart"],
-        )
+        try:
+            return _define(
+                request,
+                host=data["host"],
+                name=data["name"],
+                xml=form.to_xml(),
+                build=form.build,
+                autostart=data["autostart"],
+            )
+        except PoolPolicyError as exc:
+            form.add_error(None, str(exc))
+            return _step(request, context, form)
     return _step(request, context, form, xml=form.to_xml())
 
 
@@ -111,14 +116,17 @@ def pool_new_xml(request):
         form = PoolXMLForm(request.POST, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
-            return _define(
-                request,
-                host=data["host"],
-                name=form.pool_name,
-                xml=data["xml"],
-                build=data["build"],
-                autostart=data["autostart"],
-            )
+            try:
+                return _define(
+                    request,
+                    host=data["host"],
+                    name=form.pool_name,
+                    xml=data["xml"],
+                    build=data["build"],
+                    autostart=data["autostart"],
+                )
+            except PoolPolicyError as exc:  # e.g. a directory over libvirt's own state
+                form.add_error("xml", str(exc))
     return render_page(request, "storage/pool_create_xml.html", {"form": form}, partial="pool_xml_form")
 
 
