@@ -85,6 +85,8 @@ def test_local_tls_and_other_uris(db):
 def test_edit_form_starts_from_the_hosts_uri(db):
     host = Host(name="hv1", uri="qemu+tls://hv2.example.com:16514/system")
     form = HostForm(host=host)
-    assert form.initial == {"name": "hv1", "kind": "tls", "pkipath": "", "address": "hv2.example.com", "port": 16514}
+    assert form.initial == {
+        "name": "hv1", "kind": "tls", "pkipath": "", "address": "hv2.example.com", "port": 16514, "vm_bridges": ""
+    }  # fmt: skip
     assert HostForm(host=Host(name="d", uri="test+unix:///default")).initial["kind"] == "uri"
     assert HostForm(host=Host(name="l", uri="qemu:///system")).initial["kind"] == "local"

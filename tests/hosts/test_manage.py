@@ -238,3 +238,17 @@ def test_host_add_command_refuses_a_bad_uri_and_registers_a_good_one(db):
     call_command("host_add", "demo", TEST_URI)
     assert Host.objects.get(name="demo").uri == TEST_URI
     assert _audit("host.create", "demo") == [("requested", ""), ("succeeded", "")]
+
+
+def test_an_administrator_opens_bridges_to_vm_users_on_the_edit_form(demo_host, admin):
+    url = reverse("hosts:host_edit", kwargs={"pk": demo_host.pk})
+    form = _client(admin).get(url).content.decode()
+    assert "Bridges open to VM users" in form
+    data = {"name": "demo", "kind": "uri", "uri": TEST_URI, "vm_bridges": "br-guests, br-lab"}
+    assert _client(admin).post(url, data).status_code == 302
+    demo_host.refresh_from_db()
+    assert demo_host.vm_bridges == ["br-guests", "br-lab"]
+    assert AuditEvent.objects.filter(action="host.vm_bridges", outcome="succeeded").count() == 1
+    bad = {**data, "vm_bridges": "br0; rm -rf /"}
+    response = _client(admin).post(url, bad)
+    assert response.status_code == 200 and "is not a bridge name" in html.unescape(response.content.decode())

@@ -56,10 +56,22 @@ class HostForm(Styled, forms.Form):
         label="URI", required=False, max_length=500, help_text=f"Any QEMU or test driver URI, {uris.EXAMPLE}."
     )
 
+    vm_bridges = forms.CharField(
+        label="Bridges open to VM users",
+        required=False,
+        max_length=500,
+        help_text="Host bridges, comma-separated, that anyone who may edit a VM can connect its NICs to "
+        "(the guests' bridge, never the management one). Every other bridge, macvtap or Open vSwitch "
+        "NIC needs the right to manage this host's networks.",
+    )
+
     def __init__(self, *args, host=None, **kwargs):
         if host is not None and "initial" not in kwargs:
-            kwargs["initial"] = {"name": host.name, **uris.split(host.uri)}
+            kwargs["initial"] = {"name": host.name, **uris.split(host.uri), "vm_bridges": ", ".join(host.vm_bridges)}
         super().__init__(*args, **kwargs)
+
+    def clean_vm_bridges(self):
+        return [b.strip() for b in self.cleaned_data["vm_bridges"].split(",") if b.strip()]
 
     def clean_keyfile(self):
         return _absolute_existing(self.cleaned_data["keyfile"].strip(), "key file")

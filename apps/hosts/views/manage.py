@@ -12,7 +12,7 @@ from apps.authz.decorators import needs
 from apps.authz.rights import authorize
 from apps.hosts.forms import HostForm, HostRemoveForm
 from apps.hosts.models import Host
-from apps.hosts.services import HostError, host_create, host_remove, host_update
+from apps.hosts.services import HostError, host_create, host_remove, host_set_vm_bridges, host_update
 
 
 @needs("host.manage")
@@ -23,6 +23,8 @@ def host_add(request):
         data = form.cleaned_data
         try:
             host = host_create(actor=request.user, name=data["name"], uri=data["final_uri"], test_connection=True)
+            if data["vm_bridges"]:
+                host = host_set_vm_bridges(actor=request.user, host=host, bridges=data["vm_bridges"])
         except HostError as exc:
             form.add_error(None, str(exc))
         else:
@@ -43,6 +45,7 @@ def host_edit(request, pk):
             host = host_update(
                 actor=request.user, host=host, name=data["name"], uri=data["final_uri"], test_connection=True
             )
+            host = host_set_vm_bridges(actor=request.user, host=host, bridges=data["vm_bridges"])
         except HostError as exc:
             form.add_error(None, str(exc))
         else:
