@@ -114,3 +114,20 @@ def test_a_clone_outside_every_team_is_refused_for_a_team_member(demo_host, oper
     vm = make_vm(demo_host)  # found on the host: in no team
     with pytest.raises(CloneError, match="Choose one of your teams"):
         vm_clone(actor=operator, vm=vm, name="escape-clone")
+
+
+def test_the_xml_tab_shows_the_quota_refusal(client, demo_host, operator, blue, test_driver):
+    import html as html_lib
+
+    from django.urls import reverse
+
+    from apps.operations.models import Operation
+
+    vm = make_vm(demo_host)
+    VirtualMachine.objects.filter(pk=vm.pk).update(team=blue)
+    client.force_login(operator)
+    save = reverse("compute:vm_xml_save", args=[vm.pk])
+    response = client.post(save, {"xml": _xml_with(vm, test_driver, vcpu=16)}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "over its quota of 4" in html_lib.unescape(response.content.decode())
+    assert not Operation.objects.exists()
