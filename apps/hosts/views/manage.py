@@ -15,22 +15,30 @@ from apps.hosts.models import Host
 from apps.hosts.services import HostError, host_create, host_remove, host_set_vm_bridges, host_update
 
 
-@needs("host.manage")
-@require_http_methods(["GET", "POST"])
-def host_add(request):
-    form = HostForm(request.POST or None)
+def _host_form(request, host):
+    """Add (host None) or edit a host from its form: the connection is tested on a worker and
+    libvirt's refusal comes back on the form; the bridges open to VM users are saved with it."""
+    form = HostForm(request.POST or None, host=host)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        fields = {"actor": request.user, "name": data["name"], "uri": data["final_uri"], "test_connection": True}
         try:
-            host = host_create(actor=request.user, name=data["name"], uri=data["final_uri"], test_connection=True)
-            if data["vm_bridges"]:
-                host = host_set_vm_bridges(actor=request.user, host=host, bridges=data["vm_bridges"])
+            saved = host_update(host=host, **fields) if host else host_create(**fields)
+            if host or data["vm_bridges"]:
+                saved = host_set_vm_bridges(actor=request.user, host=saved, bridges=data["vm_bridges"])
         except HostError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Host {host.name} added: the connection test succeeded.")
-            return redirect("hosts:host_detail", pk=host.pk)
-    return render(request, "hosts/host_form.html", {"form": form, "host": None})
+            done = "saved" if host else "added: the connection test succeeded"
+            messages.success(request, f"Host {saved.name} {done}.")
+            return redirect("hosts:host_detail", pk=saved.pk)
+    return render(request, "hosts/host_form.html", {"form": form, "host": host})
+
+
+@needs("host.manage")
+@require_http_methods(["GET", "POST"])
+def host_add(request):
+    return _host_form(request, None)
 
 
 @needs("host.manage", per_object=True)
@@ -38,20 +46,7 @@ def host_add(request):
 def host_edit(request, pk):
     host = get_object_or_404(Host, pk=pk)
     authorize(request.user, "host.manage", host)
-    form = HostForm(request.POST or None, host=host)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            host = host_update(
-                actor=request.user, host=host, name=data["name"], uri=data["final_uri"], test_connection=True
-            )
-            host = host_set_vm_bridges(actor=request.user, host=host, bridges=data["vm_bridges"])
-        except HostError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Host {host.name} saved.")
-            return redirect("hosts:host_detail", pk=host.pk)
-    return render(request, "hosts/host_form.html", {"form": form, "host": host})
+    return _host_form(request, host)
 
 
 @needs("host.manage", per_object=True)
