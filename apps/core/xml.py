@@ -285,9 +285,9 @@ class Flag:
                 obj.prune(parent)
 
 
-class Child:
-    """One child element read as its own class (`Child(Auth, "source/auth")`); None when absent.
-    Setting puts the given object's element there (a copy when it already sits elsewhere)."""
+class _Nested:
+    """A declaration of child elements read as their own class, at a path (the class's tag by
+    default)."""
 
     def __init__(self, cls, path=None):
         self.cls = cls
@@ -296,6 +296,11 @@ class Child:
 
     def __set_name__(self, owner, name):
         self.name = name
+
+
+class Child(_Nested):
+    """One child element read as its own class (`Child(Auth, "source/auth")`); None when absent.
+    Setting puts the given object's element there (a copy when it already sits elsewhere)."""
 
     def __get__(self, obj, cls=None):
         if obj is None:
@@ -315,17 +320,9 @@ class Child:
             value.el = obj.place(self.path, value.el)
 
 
-class Children:
+class Children(_Nested):
     """Every child element at a path, each read as its own class (`Children(Disk, "devices/disk")`).
     Setting replaces them all with the given objects, in order."""
-
-    def __init__(self, cls, path=None):
-        self.cls = cls
-        self.path = path or cls.TAG
-        self.steps = _split(self.path)[0]
-
-    def __set_name__(self, owner, name):
-        self.name = name
 
     def __get__(self, obj, cls=None):
         if obj is None:
