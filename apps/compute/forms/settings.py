@@ -6,7 +6,15 @@ from django import forms
 from .common import PageForm, text
 
 BOOT_SLOTS = 3
+NUMBERS = ("vcpus", "max_vcpus", "memory_mib", "max_memory_mib")
 VALUES = ("vcpus", "max_vcpus", "memory_mib", "max_memory_mib", "autostart", "boot", "bootmenu", "title", "description")
+
+
+def _number(typed):
+    """A whole number as a number, so the page can compare it with the host's figures (its
+    overcommit warning); anything else stays as typed, for the service to refuse by its field."""
+    text = str(typed).strip()
+    return int(text) if text.isascii() and text.isdigit() else typed
 
 
 class SettingsForm(PageForm):
@@ -30,7 +38,7 @@ class SettingsForm(PageForm):
         d["boot"] = [d.get(f"boot{i}", "") for i in range(BOOT_SLOTS)]
         # Kept apart: a refusal added later takes its field out of cleaned_data, and the form
         # shows what was typed again.
-        self._values = {k: d[k] for k in VALUES}
+        self._values = {k: _number(d[k]) if k in NUMBERS else d[k] for k in VALUES}
         return d
 
     def values(self):

@@ -2,8 +2,9 @@
 order and menu, title and description (right: vm.edit).
 
 The service reads the VM's settings from libvirt once (the request already needs them to know
-what changed and against which limits), checks the host's limits and the team's quota when
-something grows, and queues one operation with only the changes. The worker applies them and its
+what changed and against which limits), checks only what changed against what the hypervisor
+can do at all and the team's quota when something grows (more than the host has is an overcommit
+the tab warns about, not a refusal), and queues one operation with only the changes. The worker applies them and its
 message says, for each, whether it took effect now or from the next boot.
 """
 
@@ -50,19 +51,22 @@ def read(vm):
 
 
 def _check_cpu_memory(vm, current, vcpus, max_vcpus, memory_mib, max_memory_mib):
-    limit = min(x for x in (current.host_cpus, current.hypervisor_max_vcpus, vm.host.cpus) if x)
+    """Refuse only what the hypervisor cannot do, and only for what changed: a field left as it
+    is was accepted before, and a value that shrinks is never refused for its size. More vCPUs or
+    memory than the host has is an overcommit, which libvirt allows (as Proxmox and oVirt do):
+    the tab warns with the host's figures instead of refusing."""
+    before = current_values(current)
+    limit = current.hypervisor_max_vcpus or None  # what the hypervisor can run at all
     for value, field in ((vcpus, "vcpus"), (max_vcpus, "max_vcpus")):
-        if value > limit:
-            raise SettingsError(f"At most {limit} vCPUs on host {vm.host.name} ({value} asked).", field)
-    if vcpus > max_vcpus:
+        if limit and value > max(limit, before[field]):
+            raise SettingsError(f"At most {limit} vCPUs for a VM on host {vm.host.name} ({value} asked).", field)
+    cpus_changed = (vcpus, max_vcpus) != (before["vcpus"], before["max_vcpus"])
+    if cpus_changed and vcpus > max_vcpus:
         raise SettingsError(f"vCPUs ({vcpus}) cannot be more than the maximum ({max_vcpus}).", "vcpus")
-    host_mib = min(x for x in (current.host_memory_kib, vm.host.memory_kib or 0) if x) // 1024
-    for value, field in ((memory_mib, "memory_mib"), (max_memory_mib, "max_memory_mib")):
-        if value > host_mib:
-            raise SettingsError(f"Host {vm.host.name} has {host_mib} MiB of memory; {value} MiB cannot fit.", field)
-    if memory_mib < MIN_MEMORY_MIB:
+    if memory_mib != before["memory_mib"] and memory_mib < MIN_MEMORY_MIB:
         raise SettingsError(f"Memory must be at least {MIN_MEMORY_MIB} MiB.", "memory_mib")
-    if memory_mib > max_memory_mib:
+    memory_changed = (memory_mib, max_memory_mib) != (before["memory_mib"], before["max_memory_mib"])
+    if memory_changed and memory_mib > max_memory_mib:
         raise SettingsError(
             f"Memory ({memory_mib} MiB) cannot be more than the maximum ({max_memory_mib} MiB).", "memory_mib"
         )
