@@ -11,6 +11,7 @@ from django.db.models import Q
 from apps.authz.rights import has_global, scope_ids
 
 from .models import AuditEvent
+from .present import fold
 
 # target_type -> the permission that lets a user view such a target. Apps with new kinds of
 # target (volumes, secrets…) may add theirs with register_target_type().
@@ -75,3 +76,27 @@ def visibility_q(user):
 def events_visible(user):
     q = visibility_q(user)
     return AuditEvent.objects.all() if q is None else AuditEvent.objects.filter(q)
+
+
+def outcomes_by_operation(user, rows):
+    """The outcome record (succeeded or failed) of each operation requested in `rows`, for the
+    page to show beside its request."""
+    ids = {e.operation_id for e in rows if e.operation_id and e.outcome == "requested"}
+    if not ids:
+        return {}
+    qs = events_visible(user).filter(operation_id__in=ids, outcome__in=["succeeded", "failed"]).order_by("id")
+    return {e.operation_id: e for e in qs}
+
+
+def requested_in(qs, rows):
+    """Ids of the operations among `rows` whose request record is in `qs` (the filtered log):
+    their outcome is shown on the request's line, not on a line of its own."""
+    ids = {e.operation_id for e in rows if e.operation_id and e.outcome != "requested"}
+    if not ids:
+        return set()
+    return set(qs.filter(operation_id__in=ids, outcome="requested").values_list("operation_id", flat=True))
+
+
+def lines(user, qs, rows):
+    """The page's records as one line per action (see apps.audit.present)."""
+    return fold(rows, outcomes_by_operation(user, rows), requested_in(qs, rows))

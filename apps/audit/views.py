@@ -8,7 +8,7 @@ from apps.core.htmx import render_page
 
 from . import export, filters, services
 from .models import Outcome
-from .selectors import events_visible
+from .selectors import events_visible, lines
 
 __all__ = ["events_visible", "event_list", "event_export", "activity"]
 
@@ -21,12 +21,15 @@ def event_list(request):
     """The audit page; an htmx request (the filter form, the page links) gets only its table."""
     form = filters.EventFilterForm(request.GET)
     page = None
+    rows = []
     if form.is_valid():
         qs = filters.apply(events_visible(request.user), form.cleaned_data)
         page = filters.paginate(qs, before=request.GET.get("before"), after=request.GET.get("after"))
+        rows = lines(request.user, qs, page.rows)
     context = {
         "form": form,
         "page": page,
+        "lines": rows,
         "filters": form.querystring(),
         # Live rows are only added where they belong: the newest page of the unfiltered log.
         "live_tail": page is not None and page.is_newest and not form.active(),
@@ -59,6 +62,7 @@ def event_export(request, fmt):
 @require_GET
 def activity(request, target_type, target_id):
     """The latest events about one object, for the "Activity" section of its page."""
-    events = events_visible(request.user).filter(target_type=target_type, target_id=target_id).order_by("-id")
-    context = {"events": list(events[:ACTIVITY_SIZE]), "target_type": target_type, "target_id": target_id}
+    qs = events_visible(request.user).filter(target_type=target_type, target_id=target_id)
+    events = list(qs.order_by("-id")[:ACTIVITY_SIZE])
+    context = {"events": events, "lines": lines(request.user, qs, events), "target_type": target_type, "target_id": target_id}
     return render(request, "audit/activity.html", context)
