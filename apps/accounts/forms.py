@@ -8,6 +8,27 @@ from apps.authz.permissions import PERMISSIONS
 from .models import Team, User
 
 
+def validate_display_name(value):
+    """Team and role names appear in lists, grant pickers, the audit log and exports: one line of
+    visible text, not a path-like "." or "..", and no blanks at either end that make two names
+    look alike."""
+    if any(ch in value for ch in "\r\n\t") or not value.isprintable():
+        raise forms.ValidationError("Use one line of text: no line breaks, tabs or control characters.")
+    if value != value.strip():
+        raise forms.ValidationError("Remove the blanks at the start or end.")
+    if value.strip(".") == "":
+        raise forms.ValidationError("A name needs more than dots.")
+
+
+class DisplayNameMixin:
+    """The model's `name` field, kept as typed (not stripped) so it can be judged and refused."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].strip = False
+        self.fields["name"].validators.append(validate_display_name)
+
+
 class Styled:
     """Gives every widget Bootstrap's classes so templates can render fields plainly."""
 
@@ -52,7 +73,7 @@ class UserEditForm(Styled, forms.ModelForm):
         fields = ["first_name", "last_name", "email", "is_active"]
 
 
-class TeamForm(Styled, forms.ModelForm):
+class TeamForm(DisplayNameMixin, Styled, forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name", "description", "max_vms", "max_vcpus", "max_memory_mib", "max_disk_gib"]
@@ -69,7 +90,7 @@ class MemberForm(Styled, forms.Form):
     user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
 
 
-class RoleForm(Styled, forms.ModelForm):
+class RoleForm(DisplayNameMixin, Styled, forms.ModelForm):
     permissions = forms.MultipleChoiceField(choices=list(PERMISSIONS.items()), widget=forms.CheckboxSelectMultiple)
 
     class Meta:

@@ -5,4 +5,5 @@ from . import views
 app_name = "operations"
 urlpatterns = [
     path("panel/", views.panel, name="panel"),
+    *views.urlpatterns,
 ]

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 
 from apps.authz.rights import may
 from apps.compute.models import VirtualMachine
+from apps.operations.labels import label
 
 from .power import POWER_ACTIONS, vm_power
 
@@ -23,13 +24,22 @@ APPLIES_TO = {
 
 @dataclass
 class BulkResult:
+    """What a bulk action did in the request: the operations it queued (their outcome comes
+    later, from the worker) and the VMs it refused, with why."""
+
     action: str
-    queued: list = field(default_factory=list)
+    operations: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # (name, reason)
 
     @property
+    def queued(self):
+        return [op.target_name for op in self.operations]
+
+    @property
     def summary(self):
-        parts = [f"{len(self.queued)} {POWER_ACTIONS[self.action]}" if self.queued else ""]
+        """Like "Start queued for 3 VMs, 1 refused": queued, not done; each line then says how it ended."""
+        n = len(self.operations)
+        parts = [f"{label('vm.' + self.action)} queued for {n} VM{'s' if n != 1 else ''}" if n else ""]
         if self.refused:
             parts.append(f"{len(self.refused)} refused")
         return ", ".join(p for p in parts if p) or "nothing to do"
@@ -55,9 +65,9 @@ def vm_bulk_power(*, actor, vm_ids, action):
             result.refused.append((vm.name, f"it is {vm.get_state_display()}"))
         else:
             try:
-                vm_power(actor=actor, vm=vm, action=action)
+                op = vm_power(actor=actor, vm=vm, action=action)
             except PermissionDenied as exc:
                 result.refused.append((vm.name, str(exc)))
             else:
-                result.queued.append(vm.name)
+                result.operations.append(op)
     return result
