@@ -55,14 +55,14 @@ ATTEMPTS = {
 NOUNS = {"vm": "VM", "host": "host", "pool": "pool", "network": "network", "volume": "volume",
          "secret": "secret", "user": "user", "team": "team", "role": "role", "operation": "operation"}
 
-# field -> (label, unit) for changes written in words.
+# field -> (label, unit) for changes written in words, in the order the settings form shows them.
 FIELDS = {
-    "memory_mib": ("Memory", "MiB"),
-    "max_memory_mib": ("Maximum memory", "MiB"),
-    "memory_saved_mib": ("Memory at next boot", "MiB"),
     "vcpus": ("vCPUs", ""),
     "max_vcpus": ("Maximum vCPUs", ""),
     "vcpus_saved": ("vCPUs at next boot", ""),
+    "memory_mib": ("Memory", "MiB"),
+    "max_memory_mib": ("Maximum memory", "MiB"),
+    "memory_saved_mib": ("Memory at next boot", "MiB"),
     "autostart": ("Autostart", ""),
     "boot": ("Boot order", ""),
     "bootmenu": ("Boot menu", ""),
@@ -199,6 +199,13 @@ def _used_by_sentence(event):
     return {key for key in (event.params or {}) if "{" + key + "}" in template}
 
 
+def _field_order(name):
+    """Known fields in the order a form shows them, others after them by name (the database's
+    JSON keeps no order)."""
+    order = list(FIELDS)
+    return (order.index(name), "") if name in order else (len(order), str(name))
+
+
 def line(event, result=None):
     """The Line for a record (and its outcome record, if it has one)."""
     params = event.params if isinstance(event.params, dict) else {}
@@ -212,7 +219,7 @@ def line(event, result=None):
         event=event,
         result=result,
         sentence=sentence(event),
-        changes=[change_in_words(k, v) for k, v in changes.items()],
+        changes=[change_in_words(k, changes[k]) for k in sorted(changes, key=_field_order)],
         details=details,
     )
 
