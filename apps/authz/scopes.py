@@ -25,18 +25,24 @@ def types():
     return list(_types.values())
 
 
+EVERYTHING = "everything"
+
+
 def choices():
-    """Grouped choices for a select: ("", "Everything") then one group per type."""
-    groups = [("", "Everything")]
+    """Grouped choices for a select: a blank first entry (nothing is granted by default, so
+    "Everything" is always a choice someone made), "Everything", then one group per type."""
+    groups = [("", "Choose what the grant is on…"), ("Everywhere", [(EVERYTHING, "Everything")])]
     for t in _types.values():
         groups.append((t.label, [(f"{t.code}:{obj.pk}", str(obj)) for obj in t.queryset()]))
     return groups
 
 
 def resolve(value):
-    """ "vm:12" -> the VM (None for everything); ValueError for anything else."""
-    if not value:
+    """ "vm:12" -> the VM, "everything" -> None; ValueError for anything else, a blank too."""
+    if value == EVERYTHING:
         return None
+    if not value:
+        raise ValueError("Choose what the grant is on: one object, or Everything.")
     code, _, pk = value.partition(":")
     if code not in _types or not pk.isdigit():
         raise ValueError(f"unknown scope {value!r}")

@@ -18,6 +18,7 @@ SORTS = {
     "memory": ("max_memory_kib", Lower("name")),
 }
 PAGE_SIZES = (25, 50, 100, 200)
+DROPPED_HOST = "The host filter was left out: it names a host that your account may not see, or none."
 
 
 class VMListFilter(forms.Form):
@@ -33,6 +34,14 @@ class VMListFilter(forms.Form):
     )
 
     def __init__(self, data, *, hosts):
+        # A host the user may not see (a colleague's shared link) or that is gone is dropped with
+        # a note above the list rather than refused: the rest of the filter still applies.
+        self.notes = []
+        value = data.get("host") if data else None
+        if value and not (str(value).isdigit() and hosts.filter(pk=int(value)).exists()):
+            data = data.copy()
+            data.pop("host")
+            self.notes.append(DROPPED_HOST)
         super().__init__(data)
         self.fields["host"].queryset = hosts
 

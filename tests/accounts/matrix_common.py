@@ -5,6 +5,8 @@ routes act on. The rows live in test_route_matrix.py and, one file per area, in 
 ROLES = ["anonymous", "viewer", "vm_user", "operator", "admin"]
 LOGIN = "login"  # a redirect to the login page
 OK, FORBIDDEN, NO_CONTENT, REDIRECT, BAD = 200, 403, 204, 302, 400
+# A VM, host or pool the user may not see answers like a missing one (no id is confirmed).
+NOT_FOUND = 404
 
 
 def row(anonymous, viewer, vm_user, operator, admin):

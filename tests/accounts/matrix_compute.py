@@ -1,11 +1,21 @@
 """Route matrix rows: the VM list, the VM page and its power buttons."""
 
-from tests.accounts.matrix_common import BAD, EVERYONE, FORBIDDEN, LOGIN, NO_CONTENT, OK, REDIRECT, row  # noqa: F401
+from tests.accounts.matrix_common import (  # noqa: F401
+    BAD,
+    EVERYONE,
+    FORBIDDEN,
+    LOGIN,
+    NO_CONTENT,
+    NOT_FOUND,
+    OK,
+    REDIRECT,
+    row,
+)
 
 ROWS = {
     "compute:vm_list": ("get", lambda o: {}, EVERYONE),
-    # vm_user holds power on another VM only: this one is someone else's.
-    "compute:vm_detail": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    # vm_user holds power on another VM only: this one is someone else's, and answers as missing.
+    "compute:vm_detail": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
     "compute:vm_power": (
         "post",
         lambda o: {"pk": o["vm"].pk, "action": "start"},

@@ -1,11 +1,22 @@
 """Route matrix rows: the Disks and NICs tabs."""
 
-from tests.accounts.matrix_common import BAD, EVERYONE, FORBIDDEN, LOGIN, NO_CONTENT, OK, REDIRECT, row  # noqa: F401
+from tests.accounts.matrix_common import (  # noqa: F401
+    BAD,
+    EVERYONE,
+    FORBIDDEN,
+    LOGIN,
+    NO_CONTENT,
+    NOT_FOUND,
+    OK,
+    REDIRECT,
+    row,
+)
 
 # Empty POSTs: those allowed to edit get the tab back with the reason by the form (200, nothing
-# queued: no volume, size, bus, MAC or live/config was chosen); the rest 403 before any check.
-EDIT_POST = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)
-VIEW_GET = row(LOGIN, OK, FORBIDDEN, OK, OK)
+# queued: no volume, size, bus, MAC or live/config was chosen); the rest 403 before any check,
+# or 404 for vm_user, who may not see this VM at all.
+EDIT_POST = row(LOGIN, FORBIDDEN, NOT_FOUND, OK, OK)
+VIEW_GET = row(LOGIN, OK, NOT_FOUND, OK, OK)
 
 ROWS = {
     "compute:vm_disks": ("get", lambda o: {"pk": o["vm"].pk}, VIEW_GET),

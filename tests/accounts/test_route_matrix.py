@@ -27,6 +27,7 @@ from tests.accounts.matrix_common import (
     FORBIDDEN,
     LOGIN,
     NO_CONTENT,
+    NOT_FOUND,
     OK,
     REDIRECT,
     _pool,
@@ -76,7 +77,7 @@ MATRIX = {
     "accounts:grant_remove": ("post", lambda o: {"pk": o["grant"].pk}, ADMIN_ONLY_POST),
     # Pools: storage.view shows them (the VM user has none); storage.manage acts on them.
     "storage:pool_list": ("get", lambda o: {}, EVERYONE),
-    "storage:pool_detail": ("get", lambda o: {"pk": _pool(o).pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    "storage:pool_detail": ("get", lambda o: {"pk": _pool(o).pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
     "storage:pool_action": (
         "post",
         lambda o: {"pk": _pool(o).pk, "action": "refresh"},

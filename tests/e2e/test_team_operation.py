@@ -53,8 +53,10 @@ def test_admin_grants_one_vm_to_a_team_member_who_may_use_only_that(demo_host, a
     vic_tab.wait_live()
     rows.first.get_by_role("button", name="Start").click()
     expect(rows.first.locator(".vm-state")).to_have_text("running")
+    # A VM vic may not see answers like one that does not exist.
+    vic_tab.expect_status(404)
     response = vic_tab.page.goto(f"{vic_tab.base_url}/vms/{other.pk}/")
-    assert response.status == 403
+    assert response.status == 404
 
     # The admin reviews what vic did and exports it.
     tab.nav("Audit log")

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
-from apps.authz.rights import authorize
+from apps.authz.rights import authorize, may
 from apps.compute.models import VirtualMachine
 from apps.compute.selectors import vm_for
 from apps.core.errors import VirtError
@@ -22,20 +22,25 @@ from apps.hosts.virt import connection
 
 
 def vm_or_403(request, pk):
-    """The VM, 404 when there is none, 403 when it exists but the user may not view it."""
+    """The VM, or 404 when there is none or the user may not view it: the two answer alike, so
+    nobody learns which ids exist by asking for ones they may not see."""
     vm = vm_for(request.user, pk)
     if vm is None:
-        if VirtualMachine.objects.filter(pk=pk).exists():
-            raise PermissionDenied("You may not view this VM.")
         raise Http404("No such VM")
     return vm
 
 
 def vm_to_change(request, pk, permission):
-    """The VM a POST acts on: 404 when it is gone, 403 (audited) without the right — checked
-    before the view looks at the input, so a refusal says nothing about it."""
+    """The VM a POST acts on: 404 when it is gone or the user may not even view it, 403 (audited)
+    when they may view it but lack the right — checked before the view looks at the input, so a
+    refusal says nothing about it."""
     vm = get_object_or_404(VirtualMachine.objects.select_related("host", "team"), pk=pk, present=True)
-    authorize(request.user, permission, vm)
+    try:
+        authorize(request.user, permission, vm)  # a refusal is audited either way
+    except PermissionDenied:
+        if not may(request.user, "vm.view", vm):
+            raise Http404("No such VM") from None
+        raise
     return vm
 
 

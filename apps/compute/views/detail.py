@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from apps.authz.decorators import needs
+from apps.authz.granters import read_only_reason
 from apps.compute.live import present_vm
 from apps.compute.views.common import vm_or_403
 from apps.core.htmx import render_page
@@ -19,6 +20,9 @@ TABS = [
     ("xml", "XML", "compute:vm_xml"),
     ("process", "QEMU process", "compute:vm_process"),
 ]
+
+# Shown disabled, with the reason on hover, to someone who may not power the VM.
+POWER_LABELS = ["Start", "Shut down", "Reboot", "Force off"]
 
 
 @needs("vm.view", per_object=True)
@@ -35,5 +39,9 @@ def vm_detail(request, pk):
         "tabs": tabs,
         "tab": tab,
         "tab_url": dict((k, u) for k, _, u in tabs)[tab],
+        # A user who may look but not power the VM (a Viewer) sees why, and the controls greyed.
+        "read_only": read_only_reason(request.user, vm, "vm.power"),
+        "controls": POWER_LABELS,
+        "controls_label": f"power actions for {vm.name} (not allowed)",
     }
     return render_page(request, "compute/vm_detail.html", context, partial="vm_summary")

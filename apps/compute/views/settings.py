@@ -9,6 +9,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
+from apps.authz.granters import read_only_reason
 from apps.authz.rights import rights
 from apps.compute.forms.settings import BOOT_SLOTS, SettingsForm
 from apps.compute.services import settings as services
@@ -41,7 +42,10 @@ def vm_settings(request, pk):
     vm = vm_or_403(request, pk)
     current, error = read(lambda: services.read(vm))
     context = present(vm, current, services.current_values(current) if current else {})
-    context.update(error=error, can_edit=rights(request.user, "vm.edit").allows(vm))
+    can_edit = rights(request.user, "vm.edit").allows(vm)
+    context.update(
+        error=error, can_edit=can_edit, read_only=None if can_edit else read_only_reason(request.user, vm, "vm.edit")
+    )
     return tab(request, vm, "settings", TEMPLATE, context)
 
 

@@ -7,11 +7,13 @@ is down — with what it last reported and why it is down.
 
 from dataclasses import replace
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from apps.authz.decorators import needs
-from apps.authz.rights import authorize, rights
+from apps.authz.granters import read_only_reason
+from apps.authz.rights import may, rights
 from apps.core.htmx import render_page
 from apps.hosts import validation
 from apps.hosts.live import with_vm_counts
@@ -50,7 +52,8 @@ def _visible(rows, user, permission):
 @require_GET
 def host_detail(request, pk):
     host = get_object_or_404(with_vm_counts(Host.objects.all()), pk=pk)
-    authorize(request.user, "host.view", host)
+    if not may(request.user, "host.view", host):
+        raise Http404("No such host")  # answered as a missing one, so ids tell nothing
     caps, domcaps = stored_capabilities(host)
     vms = host.vms.filter(present=True).select_related("host").order_by("name")
     pools = host.pools.filter(present=True).select_related("host").order_by("name")
@@ -62,5 +65,7 @@ def host_detail(request, pk):
         "vms": _visible(vms, request.user, "vm.view"),
         "pools": _visible(pools, request.user, "storage.view"),
         "can_manage": rights(request.user, "host.manage").allows(host),
+        # Someone who may look at the host but not run VMs on it (a Viewer) is told so.
+        "read_only": read_only_reason(request.user, host, "vm.create"),
     }
     return render_page(request, "hosts/host_detail.html", context, partial="host_body")

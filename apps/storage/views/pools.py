@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
@@ -14,20 +13,27 @@ from apps.storage.models import StoragePool
 from apps.storage.selectors import pool_for, pools_visible
 from apps.storage.services import pools as services
 
+DROPPED_HOST = "The host filter was left out: it names a host that your account may not see, or none."
+
 
 @needs("storage.view", per_object=True)
 @require_GET
 def pool_list(request):
     hosts = hosts_visible(request.user)
-    host = None
-    if request.GET.get("host", "").isdigit():
-        host = get_object_or_404(hosts, pk=int(request.GET["host"]))
+    host, notes = None, []
+    if request.GET.get("host"):
+        # A host the user may not see, or none, is dropped with a note rather than refused.
+        value = request.GET["host"]
+        host = hosts.filter(pk=int(value)).first() if value.isdigit() else None
+        if host is None:
+            notes.append(DROPPED_HOST)
     pools = present_pools(request.user, list(pools_visible(request.user, host_id=host.pk if host else None)))
     manage = rights(request.user, "storage.manage")
     context = {
         "pools": pools,
         "hosts": hosts,
         "host": host,
+        "notes": notes,
         "can_create": manage.everything or bool(manage.ids("host")),
     }
     return render_page(request, "storage/pool_list.html", context, partial="pool_table")
@@ -35,9 +41,7 @@ def pool_list(request):
 
 def _pool_or_403(request, pk):
     pool = pool_for(request.user, pk)
-    if pool is None:
-        if StoragePool.objects.filter(pk=pk, present=True).exists():
-            raise PermissionDenied("You may not view this pool.")
+    if pool is None:  # missing or not the user's to see: answered alike, so ids tell nothing
         raise Http404("No such pool")
     return pool
 
