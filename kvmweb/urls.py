@@ -18,9 +18,6 @@ def favicon(request):
 handler403 = "apps.authz.error_pages.forbidden"
 handler404 = "apps.authz.error_pages.not_found"
 
-handler403 = "apps.authz.error_pages.forbidden"
-handler404 = "apps.authz.error_pages.not_found"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="compute:vm_list"), name="home"),
     path("favicon.ico", favicon, name="favicon"),
