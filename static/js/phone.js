@@ -62,6 +62,27 @@
     }
   });
 
+  // A live update replaces a row or the VM summary whole; an actions menu open in it stays open.
+  const reopen = new Set();
+  function rememberOpen(evt) {
+    const target = evt.detail.target;
+    if (target && target.id && target.querySelector && target.querySelector(".kv-actions.open")) reopen.add(target.id);
+  }
+  function restoreOpen() {
+    reopen.forEach(function (id) {
+      const menu = document.getElementById(id) && document.getElementById(id).querySelector(".kv-actions");
+      if (!menu) return;
+      menu.classList.add("open");
+      const toggle = menu.querySelector('[data-kv-toggle="menu"]');
+      if (toggle) toggle.setAttribute("aria-expanded", "true");
+    });
+    reopen.clear();
+  }
+  document.addEventListener("htmx:oobBeforeSwap", rememberOpen);
+  document.addEventListener("htmx:beforeSwap", rememberOpen);
+  document.addEventListener("htmx:oobAfterSwap", restoreOpen);
+  document.addEventListener("htmx:afterSettle", restoreOpen);
+
   document.addEventListener("keydown", function (evt) {
     if (evt.key !== "Escape") return;
     closeMenus(null);

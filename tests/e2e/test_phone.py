@@ -24,8 +24,9 @@ def _no_sideways_scroll(page):
 
 def _on_screen(locator):
     expect(locator).to_be_visible()
-    box = locator.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"off-screen: {box}"
+    # Measured in one step: a live update may replace the element between two calls.
+    left, right = locator.evaluate("(el) => { const r = el.getBoundingClientRect(); return [r.left, r.right]; }")
+    assert left >= 0 and right <= PHONE["width"], f"off-screen: {left}..{right}"
 
 
 def test_the_vm_list_and_a_vm_page_fit_a_phone(transactional_db, stack, demo_host, admin, open_tab, new_vm):
