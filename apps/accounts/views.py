@@ -25,6 +25,9 @@ def grant_form():
     """The grant form as the pages show it: "On" as a list of eight rows grouped by type, searched
     by static/js/picker.js, with nothing chosen (the server refuses a grant with no scope)."""
     form = GrantForm()
+    # A list box shows its rows, so it needs no "choose…" row; with none selected, the browser
+    # asks for a choice before sending.
+    form.fields["scope"].choices = [choice for choice in form.fields["scope"].choices if choice[0] != ""]
     form.fields["scope"].widget.attrs.update(
         {"size": 8, "required": True, "class": "form-select form-select-sm scope-picker-list"}
     )
