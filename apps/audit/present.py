@@ -52,8 +52,34 @@ ATTEMPTS = {
     "secret.manage": "manage",
     "operation.view": "see",
 }
-NOUNS = {"vm": "VM", "host": "host", "pool": "pool", "network": "network", "volume": "volume",
-         "secret": "secret", "user": "user", "team": "team", "role": "role", "operation": "operation"}
+# What a refusal tried, when the refusal names the action (params "attempt"), as an order.
+ORDERS = {
+    "vm.start": "start",
+    "vm.shutdown": "shut down",
+    "vm.reboot": "reboot",
+    "vm.destroy": "force off",
+    "vm.suspend": "pause",
+    "vm.resume": "resume",
+    "vm.delete": "delete",
+    "vm.clone": "clone",
+    "vm.settings": "change the settings of",
+    "vm.xml_edit": "edit the XML of",
+    "vm.snapshot_create": "take a snapshot of",
+    "vm.snapshot_revert": "revert to a snapshot",
+    "vm.snapshot_delete": "delete a snapshot of",
+}
+NOUNS = {
+    "vm": "VM",
+    "host": "host",
+    "pool": "pool",
+    "network": "network",
+    "volume": "volume",
+    "secret": "secret",
+    "user": "user",
+    "team": "team",
+    "role": "role",
+    "operation": "operation",
+}
 
 # field -> (label, unit) for changes written in words, in the order the settings form shows them.
 FIELDS = {
@@ -159,7 +185,8 @@ def _target_phrase(event):
 def _refusal(event):
     permission = (event.params or {}).get("permission", "")
     target = _target_phrase(event)
-    attempt = ATTEMPTS.get(permission)
+    tried = (event.params or {}).get("attempt")
+    attempt = ORDERS.get(tried, tried) if tried else ATTEMPTS.get(permission)
     if attempt and target:
         what = f"{attempt} {target}"
     else:
@@ -194,7 +221,7 @@ def sentence(event):
 
 def _used_by_sentence(event):
     if event.action == "auth.denied":
-        return {"permission"}
+        return {"permission", "attempt"}
     template = SENTENCES.get(event.action, "")
     return {key for key in (event.params or {}) if "{" + key + "}" in template}
 

@@ -65,6 +65,10 @@ def test_sentences_name_the_object_and_what_the_params_name(db, web1):
     assert present.sentence(start) == "started VM web-1"
     assert present.sentence(denied) == "was refused: start, stop or pause VM web-1 (needs vm.power)"
     assert present.sentence(bare) == "was refused: read the whole audit log (needs audit.view)"
+    # A refusal that names the action it refused reads as that action.
+    named = record("auth.denied", "denied", target=web1, params={"permission": "vm.power", "attempt": "vm.start"})
+    assert present.sentence(named) == "was refused: start VM web-1 (needs vm.power)"
+    assert present.line(named).details == []
     # What the sentence says is not repeated among the details; the rest is.
     assert present.line(snap).details == [("op", "create")]
 
