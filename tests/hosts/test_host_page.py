@@ -105,8 +105,8 @@ def test_host_list_links_to_the_page(demo_host, admin):
     assert reverse("hosts:host_add") in html
 
 
-def test_outsider_gets_403_and_missing_host_404(demo_host, outsider, admin):
-    assert _client(outsider).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk})).status_code == 403
+def test_outsider_gets_404_like_a_missing_host(demo_host, outsider, admin):
+    assert _client(outsider).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk})).status_code == 404
     assert _client(admin).get(reverse("hosts:host_detail", kwargs={"pk": demo_host.pk + 999})).status_code == 404
 
 
