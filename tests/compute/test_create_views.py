@@ -1,11 +1,14 @@
 """The wizard's pages through the Django test client, on the test-driver host."""
 
+import uuid as uuidlib
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from apps.operations.models import Operation
-from tests.helpers import unique
+from apps.storage.models import StoragePool, StorageVolume
+from tests.helpers import define_test_domain, unique
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +114,66 @@ def test_define_xml_checks_the_name_rule_and_queues(client_for, operator, demo_h
     response = c.post(reverse("compute:vm_define_xml"), {"host": demo_host.pk, "xml": good}, HTTP_HX_REQUEST="true")
     assert response["HX-Redirect"]
     assert Operation.objects.get(kind="vm.define").params["name"] == "good-name"
+
+
+# -- defaults that lead somewhere (issue 10, item 6) ---------------------------------------------
+
+
+def _pool(host, name, pool_type="dir", **kw):
+    return StoragePool.objects.create(
+        host=host,
+        uuid=uuidlib.uuid4(),
+        name=name,
+        pool_type=pool_type,
+        state="running",
+        target_path=f"/srv/{name}",
+        **kw,
+    )
+
+
+def _volume(pool, name, path=None):
+    path = path or f"{pool.target_path}/{name}"
+    return StorageVolume.objects.create(pool=pool, name=name, key=path, path=path, format="raw", capacity=1)
+
+
+def test_a_chosen_host_brings_its_default_pool_and_network(client_for, operator, demo_host):
+    _pool(demo_host, "aaa-first")
+    default = _pool(demo_host, "default")
+    page = client_for(operator).get(reverse("compute:vm_create"), {"host": demo_host.pk}).content.decode()
+    assert f'<option value="{default.pk}" selected>default (dir)</option>' in page
+    assert '<option value="default" selected>default</option>' in page
+    # No pool is the ISO library: the page says so and links to where one is set.
+    assert "has no ISO library yet" in page and f'href="/storage/?host={demo_host.pk}"' in page
+
+
+def test_without_a_pool_named_default_the_first_directory_pool_is_proposed(client_for, operator, demo_host):
+    _pool(demo_host, "aaa-logical", pool_type="logical")
+    first_dir = _pool(demo_host, "bbb-dir")
+    page = client_for(operator).get(reverse("compute:vm_create"), {"host": demo_host.pk}).content.decode()
+    assert f'<option value="{first_dir.pk}" selected>bbb-dir (dir)</option>' in page
+
+
+def test_changing_the_host_drops_the_old_hosts_choices(client_for, operator, demo_host):
+    default = _pool(demo_host, "default")
+    data = form(demo_host, step="refresh", changed="host", disk_pool="999999", network="elsewhere", q="")
+    page = client_for(operator).post(reverse("compute:vm_create"), data, HTTP_HX_REQUEST="true").content.decode()
+    assert f'<option value="{default.pk}" selected>' in page and '<option value="default" selected>' in page
+    # A refresh for the OS keeps what the user chose, "no new disk" included.
+    data = form(demo_host, step="refresh", changed="os_id", disk_pool="", os_id="debian11", q="debian 11")
+    page = client_for(operator).post(reverse("compute:vm_create"), data, HTTP_HX_REQUEST="true").content.decode()
+    assert '<option value="" selected>no new disk</option>' in page
+    assert 'value="debian 11"' in page  # the OS search keeps its words
+
+
+def test_the_iso_library_is_offered_and_volumes_in_use_are_left_out(client_for, operator, demo_host):
+    isos = _pool(demo_host, "isos", is_iso_library=True)
+    _volume(isos, "debian-12.iso")
+    data = _pool(demo_host, "data")
+    _volume(data, "spare.img")
+    name = unique("holder")
+    define_test_domain(name)  # its disk is /var/lib/libvirt/images/<name>.qcow2
+    _volume(data, f"{name}.qcow2", path=f"/var/lib/libvirt/images/{name}.qcow2")
+    page = client_for(operator).get(reverse("compute:vm_create"), {"host": demo_host.pk}).content.decode()
+    assert "debian-12.iso</option>" in page and "From isos, the ISO library of demo." in page
+    assert "data/spare.img</option>" in page and f"data/{name}.qcow2</option>" not in page
+    assert f"In use by other VMs, so not listed: {name}.qcow2 ({name})." in page

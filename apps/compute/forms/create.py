@@ -53,6 +53,19 @@ def os_defaults(entry):
     }
 
 
+def _default_pool(pools):
+    """The pool named "default", else the first directory pool, else none (its pk, or "")."""
+    chosen = next((p for p in pools if p.name == "default"), None)
+    chosen = chosen or next((p for p in pools if p.pool_type == "dir"), None)
+    return chosen.pk if chosen else ""
+
+
+def _default_network(nets):
+    """The network named "default" (libvirt's NAT network), else the first, else none."""
+    names = [n.name for n in nets]
+    return "default" if "default" in names else (names[0] if names else "")
+
+
 class WizardControls(forms.Form):
     """What sent the wizard rather than what describes the VM: the button (`step`: review,
     refresh when the host or OS changed, create), the field that changed, and the picked host's
@@ -92,9 +105,11 @@ class CreateForm(Styled, forms.Form):
     firmware = forms.ChoiceField(choices=[("bios", "BIOS"), ("efi", "UEFI")], initial="bios")
     start = forms.BooleanField(required=False, initial=True, label="Start when created")
 
-    def __init__(self, *args, user, host=None, facts=None, **kwargs):
+    def __init__(self, *args, user, host=None, facts=None, in_use=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user, self.host, self.facts, self.params = user, host, facts, None
+        self.in_use = in_use or {}  # {path: VM name} of the host's disks, left out of "Disk to import"
+        self.iso_library = None
         self.fields["host"].queryset = creatable_hosts(user)
         self.fields["team"].queryset = user_teams(user)
         if self.fields["team"].queryset.exists() and not user.is_superuser:
@@ -110,6 +125,9 @@ class CreateForm(Styled, forms.Form):
         """The form again, unbound, with what was typed as its values (and when the OS `changed`,
         its recommended sizes): new choices, and no errors for fields not filled yet."""
         initial = data.dict()
+        if changed == "host":  # the old host's pools, volumes and networks mean nothing here
+            for key in ("iso", "import_volume", "disk_pool", "network"):
+                initial.pop(key, None)
         if changed == "os_id":
             initial.update(os_defaults(osinfo.get(data.get("os_id", ""))))
         for box in ("start", "preallocate"):  # an unticked box is absent, not "off"
@@ -117,21 +135,26 @@ class CreateForm(Styled, forms.Form):
         return cls(initial=initial, **kwargs)
 
     def _host_choices(self, host):
+        visible = pools_visible(self.user, host_id=host.pk)
+        self.iso_library = visible.filter(is_iso_library=True).first()
         isos = iso_images(self.user, host)
         self.fields["iso"].choices = [("", "—")] + [(v.pk, v.name) for v in isos]
         manage = rights(self.user, "storage.manage")
-        pools = pools_visible(self.user, host_id=host.pk).filter(state="running", pool_type__in=DISK_POOL_TYPES)
-        self.fields["disk_pool"].choices = [("", "no new disk")] + [
-            (p.pk, f"{p.name} ({p.pool_type})") for p in pools if manage.allows(p)
-        ]
-        volumes = StorageVolume.objects.filter(
-            pool__in=pools_visible(self.user, host_id=host.pk).filter(is_iso_library=False)
-        ).select_related("pool")
-        self.fields["import_volume"].choices = [("", "—")] + [(v.pk, f"{v.pool.name}/{v.name}") for v in volumes]
+        pools = [p for p in visible.filter(state="running", pool_type__in=DISK_POOL_TYPES) if manage.allows(p)]
+        self.fields["disk_pool"].choices = [("", "no new disk")] + [(p.pk, f"{p.name} ({p.pool_type})") for p in pools]
+        volumes = StorageVolume.objects.filter(pool__in=visible.filter(is_iso_library=False)).select_related("pool")
+        free = [v for v in volumes if v.path not in self.in_use]
+        self.fields["import_volume"].choices = [("", "—")] + [(v.pk, f"{v.pool.name}/{v.name}") for v in free]
+        if len(free) < len(volumes):
+            used = sorted(f"{v.name} ({self.in_use[v.path]})" for v in volumes if v.path in self.in_use)
+            self.fields["import_volume"].help_text = "In use by other VMs, so not listed: " + ", ".join(used) + "."
         nets = self.facts.networks if self.facts else []
         self.fields["network"].choices = [("", "no network")] + [
             (n.name, n.name + ("" if n.active else " (inactive)")) for n in nets
         ]
+        if not self.is_bound:  # a host just chosen: a disk and a network that lead somewhere
+            self.initial.setdefault("disk_pool", _default_pool(pools))
+            self.initial.setdefault("network", _default_network(nets))
 
     @property
     def os_entry(self):

@@ -4,7 +4,8 @@ One page with sections. Changing the host or the OS re-renders the form (the hos
 pools, ISOs and networks are offered; the OS brings its recommended memory, vCPUs and disk size);
 "Review" checks everything and shows the XML that will be defined; "Create" queues the operation
 and goes to the VM list, where the operations panel follows it. No view calls libvirt to change
-anything: the only calls here read the host's networks and domain capabilities.
+anything: the only calls here read the host's networks, domain capabilities and which disks its
+domains have (so "Disk to import" leaves out volumes other VMs use).
 """
 
 from django.contrib import messages
@@ -19,9 +20,12 @@ from apps.compute import osinfo
 from apps.compute.forms.create import CreateForm, DefineXMLForm, WizardControls, creatable_hosts, os_defaults
 from apps.compute.services import create as services
 from apps.compute.services import create_xml
-from apps.compute.views.common import read
+from apps.compute.views.common import read, read_on_host
+from apps.compute.virt import disks
 from apps.core.htmx import render_page
 from apps.hosts.models import Host
+from apps.storage.models import StorageVolume
+from apps.storage.selectors import pools_visible
 
 
 def _hosts_or_403(request):
@@ -52,14 +56,43 @@ def _facts(host):
     return facts, f"Cannot read {host.name}: {error}" if error else ""
 
 
+def _in_use(user, host):
+    """{path: VM name} of the volumes the wizard could import that a domain of the host has as a
+    disk (not shareable): "Disk to import" leaves them out. One listing of the domains per volume;
+    an adapter that reads every domain's disks once would do better on a large host."""
+    if host is None:
+        return {}
+    pools = pools_visible(user, host_id=host.pk).filter(is_iso_library=False)
+    paths = list(StorageVolume.objects.filter(pool__in=pools).values_list("path", flat=True))
+
+    def users(conn):
+        found = {}
+        for volume_path in paths:
+            names = [u.domain_name for u in disks.users_of(conn, volume_path) if not u.shareable]
+            if names:
+                found[volume_path] = names[0]
+        return found
+
+    return read_on_host(host, users, {})[0]
+
+
+def _form(request, *args, host, facts, **kwargs):
+    in_use = _in_use(request.user, host)
+    return CreateForm(*args, user=request.user, host=host, facts=facts, in_use=in_use, **kwargs)
+
+
 def _render(request, form, *, host, error="", xml="", final=""):
     entry = form.os_entry
+    # What was typed in the OS search stays, with its matches, after a pick re-renders the form.
+    query = (request.POST if request.method == "POST" else request.GET).get("q", "")[:100]
+    found = osinfo.search(query, limit=40)
     context = {
         "form": form,
         "host": host,
         "error": error,
         "os_entry": entry,
-        "os_choices": ([entry] if entry else []) + [o for o in osinfo.search("", limit=40) if o is not entry],
+        "os_query": query,
+        "os_choices": ([entry] if entry else []) + [o for o in found if o is not entry],
         "xml": xml,
         "final_xml": final,
         "limits": form.facts.limits if form.facts else None,
@@ -76,7 +109,7 @@ def vm_create(request):
         facts, error = _facts(host)
         os_id = request.GET.get("os", "")
         initial = {"host": host, "os_id": os_id, "start": True, **os_defaults(osinfo.get(os_id))}
-        form = CreateForm(user=request.user, host=host, facts=facts, initial=initial)
+        form = _form(request, host=host, facts=facts, initial=initial)
         return _render(request, form, host=host, error=error)
     controls = WizardControls(request.POST)
     controls.is_valid()  # every field is optional text
@@ -85,9 +118,11 @@ def vm_create(request):
     step = controls.cleaned_data["step"]
     if step == "refresh":  # host or OS changed: new choices, and the OS's recommendations
         changed = controls.cleaned_data["changed"]
-        form = CreateForm.refreshed(request.POST, changed=changed, user=request.user, host=host, facts=facts)
+        form = CreateForm.refreshed(
+            request.POST, changed=changed, user=request.user, host=host, facts=facts, in_use=_in_use(request.user, host)
+        )
         return _render(request, form, host=host, error=error)
-    form = CreateForm(request.POST, user=request.user, host=host, facts=facts)
+    form = _form(request, request.POST, host=host, facts=facts)
     if not form.is_valid() or form.params is None:
         if not form.errors and error:
             form.add_error("host", error)
