@@ -113,8 +113,8 @@ def test_the_wizard_defaults_lead_somewhere(transactional_db, stack, demo_host, 
     page.get_by_label("PXE", exact=False).check()
     page.get_by_role("button", name="Review XML").click()
     review = page.locator("#create-review")
-    expect(review).to_be_focused()
     expect(review).to_be_in_viewport()
+    expect(review).to_be_focused()
     tab.assert_quiet()
 
     # With the pool set as the host's ISO library, its images are offered.
