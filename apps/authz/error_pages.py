@@ -17,7 +17,8 @@ def _answer(request, template, status, context):
     if getattr(request, "htmx", False) and not request.htmx.boosted:
         # A fragment request shows the reason in place (kvmweb.js); a whole page would not fit.
         return HttpResponse(context["reason"], status=status, content_type="text/plain; charset=utf-8")
-    context["granters"] = granters() if request.user.is_authenticated else []
+    user = getattr(request, "user", None)  # absent when a middleware above auth refused first
+    context["granters"] = granters() if user is not None and user.is_authenticated else []
     return render(request, template, context, status=status)
 
 
