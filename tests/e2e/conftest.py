@@ -65,6 +65,12 @@ class Tab:
     # asked is kept in `confirms`. Otherwise every dialog is dismissed and counts as unexpected.
     accept_confirms: bool = False
     confirms: list = field(default_factory=list)
+    # Console errors (htmx logs a failed swap or request there) and answers of 400 or more: a page
+    # a person uses shows neither. A test that provokes a refusal says so (expect_status).
+    console_errors: list = field(default_factory=list)
+    bad_responses: list = field(default_factory=list)
+    expected_statuses: set = field(default_factory=set)
+    expected_console: list = field(default_factory=list)
 
     def on_dialog(self, dialog):
         if dialog.type == "confirm" and self.accept_confirms:
@@ -73,6 +79,42 @@ class Tab:
         else:
             self.dialogs.append(dialog.message)
             dialog.dismiss()
+
+    def on_console(self, message):
+        if message.type != "error":
+            return
+        text = message.text
+        # The browser logs every answer of 400 or more as a failed resource; on_response judges those.
+        if text.startswith("Failed to load resource: the server responded with a status of"):
+            return
+        # htmx logs a refused request too, which the test declared it expects.
+        if text == "htmx:responseError" and self.expected_statuses:
+            return
+        # A request htmx dropped for a newer one (hx-sync) or for a page being left is no fault.
+        if text.startswith(("htmx:sendAbort", "htmx:afterRequest")):
+            return
+        if any(part in text for part in self.expected_console):
+            return
+        self.console_errors.append(text)
+
+    def on_response(self, response):
+        if response.status >= 400 and response.status not in self.expected_statuses:
+            self.bad_responses.append(f"{response.status} {response.request.method} {response.url}")
+
+    def expect_status(self, *statuses):
+        """The test provokes answers with these statuses (a refusal it checks): not an error."""
+        self.expected_statuses.update(statuses)
+
+    def expect_console(self, text):
+        """The test provokes a console error containing `text` (a refusal it checks)."""
+        self.expected_console.append(text)
+
+    def on_confirm_dialog(self, dialog):
+        """The in-page confirmation (static/js/confirm.js) is answered like the browser's own:
+        confirmed when the test set accept_confirms, otherwise left for the test to answer."""
+        if self.accept_confirms:
+            self.confirms.append(dialog.locator("#kv-confirm-text").inner_text())
+            dialog.locator("#kv-confirm-ok").click()
 
     def goto(self, path):
         self.page.goto(self.base_url + path)
@@ -92,9 +134,13 @@ class Tab:
         expect(self.page.get_by_role("heading", name=name, exact=True)).to_be_visible()
 
     def assert_quiet(self):
-        """No alert (kvmweb.js shows one when an htmx request fails) and no script error."""
+        """No alert (kvmweb.js shows one when an htmx request fails), no script or console error,
+        and no answer of 400 or more the test did not declare with expect_status. Checked again
+        when the test ends."""
         assert self.dialogs == [], f"unexpected alert: {self.dialogs}"
         assert self.errors == [], f"script errors on the page: {self.errors}"
+        assert self.console_errors == [], f"console errors on the page: {self.console_errors}"
+        assert self.bad_responses == [], f"unexpected error responses: {self.bad_responses}"
 
     def audit_cells(self, row):
         """{column heading: cell} for one audit log row, so checks follow the headings rather than
@@ -111,9 +157,10 @@ class Tab:
 @pytest.fixture
 def open_tab(browser, stack):
     """open_tab(user=None) -> a Tab in a fresh browser context (its own cookies), logged in if a
-    user is given. Alerts (dismissed) and script errors are recorded for Tab.assert_quiet;
-    confirmations are dismissed too unless the test sets `tab.accept_confirms`."""
-    contexts = []
+    user is given. Alerts (dismissed), script and console errors and error responses are recorded
+    for Tab.assert_quiet, which runs again for every tab when the test ends; confirmations are
+    dismissed too unless the test sets `tab.accept_confirms`."""
+    contexts, tabs = [], []
 
     def _open(user=None):
         context = browser.new_context(viewport=VIEWPORT)
@@ -122,6 +169,11 @@ def open_tab(browser, stack):
         tab = Tab(page=context.new_page(), base_url=stack.url)
         tab.page.on("dialog", tab.on_dialog)
         tab.page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        tab.page.on("console", tab.on_console)
+        tab.page.on("response", tab.on_response)
+        dialog = tab.page.locator("#kv-confirm[open]")
+        tab.page.add_locator_handler(dialog, lambda: tab.on_confirm_dialog(dialog), no_wait_after=True)
+        tabs.append(tab)
         if user is not None:
             tab.login(user)
         return tab
@@ -129,6 +181,8 @@ def open_tab(browser, stack):
     yield _open
     for context in contexts:
         context.close()
+    for tab in tabs:
+        tab.assert_quiet()
 
 
 @pytest.fixture
