@@ -19,7 +19,7 @@ ROWS = {
     "compute:vm_power": (
         "post",
         lambda o: {"pk": o["vm"].pk, "action": "start"},
-        row(LOGIN, FORBIDDEN, FORBIDDEN, NO_CONTENT, NO_CONTENT),
+        row(LOGIN, FORBIDDEN, NOT_FOUND, NO_CONTENT, NO_CONTENT),
     ),
     # Bulk: vm_user holds vm.power on some VM, so reaches the empty POST's 400 like those above it.
     "compute:vm_bulk": ("post", lambda o: {}, row(LOGIN, FORBIDDEN, BAD, BAD, BAD)),

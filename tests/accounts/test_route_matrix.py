@@ -45,6 +45,13 @@ MATRIX = {
     "login": ("get", lambda o: {}, row(OK, OK, OK, OK, OK)),
     "logout": ("post", lambda o: {}, row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)),
     "operations:panel": ("get", lambda o: {}, EVERYONE),
+    "operations:operation_detail": (
+        "get",
+        lambda o: {"pk": _transfer(o, "volume.upload").pk},
+        row(LOGIN, OK, NOT_FOUND, OK, OK),
+    ),
+    # Browsers ask for it whoever they are: a permanent redirect to the static icon.
+    "favicon": ("get", lambda o: {}, row(301, 301, 301, 301, 301)),
     "audit:event_list": ("get", lambda o: {}, EVERYONE),
     "audit:export_csv": ("get", lambda o: {}, EVERYONE),
     "audit:export_jsonl": ("get", lambda o: {}, EVERYONE),

@@ -79,7 +79,7 @@ def test_pages_keep_the_filter(signed_in, vm):
 
 
 def test_bulk_start_reports_each_vm(client, vm, operator, django_capture_on_commit_callbacks):
-    """3 started, 1 refused: the refusal names the VM and why; only the startable ones are queued."""
+    """Start queued for 3 VMs, 1 refused: the refusal names the VM and why; only the startable ones are queued."""
     a, b, c = vm("a"), vm("b"), vm("c")
     running = vm("d", state="running")
     assert client.login(username=operator.username, password=PASSWORD)
@@ -91,7 +91,7 @@ def test_bulk_start_reports_each_vm(client, vm, operator, django_capture_on_comm
         )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "3 started, 1 refused" in body and f"{running.name}: it is running" in body
+    assert "Start queued for 3 VMs, 1 refused" in body and f"{running.name}: it is running" in body
     queued = Operation.objects.filter(kind="vm.start").values_list("target_name", flat=True)
     assert sorted(queued) == sorted([a.name, b.name, c.name])
     assert AuditEvent.objects.filter(action="vm.start", outcome="requested").count() == 3
@@ -109,7 +109,7 @@ def test_bulk_refuses_each_vm_the_user_may_not_power(client, demo_host, django_c
         body = client.post(
             reverse("compute:vm_bulk"), {"action": "start", "vm": [mine.pk, theirs.pk, hidden.pk]}
         ).content.decode()
-    assert "1 started, 2 refused" in body
+    assert "Start queued for 1 VM, 2 refused" in body
     assert f"{theirs.name}: You may not" in body
     assert hidden.name not in body and f"#{hidden.pk}: no such VM" in body
     assert list(Operation.objects.values_list("target_name", flat=True)) == [mine.name]

@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
+from apps.authz.granters import read_only_reason
 from apps.authz.rights import rights
 from apps.core.htmx import render_page
 from apps.hosts.selectors import hosts_visible
@@ -50,7 +51,8 @@ def _pool_or_403(request, pk):
 @require_GET
 def pool_detail(request, pk):
     pool = _pool_or_403(request, pk)
-    return render_page(request, "storage/pool_detail.html", pool_page(request.user, pool), partial="pool_summary")
+    context = {**pool_page(request.user, pool), "read_only": read_only_reason(request.user, pool, "storage.manage")}
+    return render_page(request, "storage/pool_detail.html", context, partial="pool_summary")
 
 
 @needs("storage.manage", per_object=True)
