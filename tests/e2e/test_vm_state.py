@@ -17,9 +17,8 @@ def test_snapshot_revert_and_a_refused_xml_edit(transactional_db, stack, demo_ho
     page = tab.page
     tab.goto(reverse("compute:vm_detail", args=[vm.pk]) + "?tab=snapshots")
     tab.wait_live()
-    page.evaluate(
-        "window.__marker = 1; window.__confirms = []; window.confirm = (m) => (window.__confirms.push(m), true)"
-    )
+    page.evaluate("window.__marker = 1")
+    tab.accept_confirms = True  # Revert asks in the page first; what it asked is in tab.confirms
 
     section = page.locator(f"#vm-tab-{vm.pk}")
     for name in ("before", "after"):
@@ -31,9 +30,9 @@ def test_snapshot_revert_and_a_refused_xml_edit(transactional_db, stack, demo_ho
     section.locator('tr.snapshot-row[data-name="before"]').get_by_role("button", name="Revert").click()
     expect(section.locator('tr.snapshot-row[data-name="before"] .snapshot-current')).to_be_visible()
     expect(section.locator(".snapshot-current")).to_have_count(1)
-    [question] = [m for m in page.evaluate("window.__confirms") if m and m.startswith("Revert")]
+    [question] = [m for m in tab.confirms if m.startswith("Revert")]
     assert "Everything that changed since it was taken is discarded" in question
-    reverted = page.locator("#ops-list li.op").filter(has_text="vm.snapshot_revert")
+    reverted = page.locator('#ops-list li.op[data-kind="vm.snapshot_revert"]')
     expect(reverted.locator(".op-status")).to_have_text("succeeded")
 
     # The XML tab: an edit only libvirt's schema catches.
