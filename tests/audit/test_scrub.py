@@ -47,4 +47,5 @@ def test_the_page_never_shows_a_secret(client, admin):
     record("auth.denied", "denied", params={"password": SECRET}, changes={"token": {"before": SECRET, "after": "x"}})
     client.force_login(admin)
     html = client.get("/audit/").content.decode()
-    assert SECRET not in html and "token</span>:" in html
+    assert SECRET not in html
+    assert "Token changed" in html  # the change is written in words, its values left out

@@ -28,6 +28,7 @@ def test_viewer_forged_power_post_is_refused_and_audited(
     expect(summary.locator(".vm-state")).to_have_text("shut off")
     expect(summary.get_by_role("button")).to_have_count(0)
 
+    view_tab.expect_status(403)  # the refusal this test provokes
     status = view_tab.page.evaluate(FORGE, f"/vms/{vm.pk}/start/")
     assert status == 403
 
