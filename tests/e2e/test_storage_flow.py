@@ -34,7 +34,7 @@ def local_host(stack, qemu_conn, tiny_domain):
 
 
 def _succeeded(page, kind, name):
-    row = page.locator('#ops-list li.op[data-status="succeeded"]').filter(has_text=kind).filter(has_text=name)
+    row = page.locator(f'#ops-list li.op[data-status="succeeded"][data-kind="{kind}"]').filter(has_text=name)
     expect(row.first).to_be_visible(timeout=30_000)
 
 
@@ -91,12 +91,11 @@ def test_pool_volume_upload_download_attach_delete(local_host, operator, open_ta
     _succeeded(page, "vm.disk_attach", vm.name)
 
     # Detach (from the saved configuration too), then delete the volume.
-    page.evaluate("window.confirm = () => true")
+    tab.accept_confirms = True  # Detach and Delete ask in the page first
     disk.get_by_role("button", name="Detach").click()
     _succeeded(page, "vm.disk_detach", vm.name)
     tab.goto(f"/storage/{StoragePool.objects.get(host=host, name=pool_name).pk}/")
     tab.wait_live()
-    page.evaluate("window.confirm = () => true")
     volume_row.locator("summary").click()
     volume_row.get_by_role("button", name="Delete").click()
     expect(volume_row).to_have_count(0, timeout=30_000)

@@ -46,7 +46,7 @@ def running_vm(stack, qemu_conn, tiny_domain):
 
 
 def _succeeded(page, kind, name):
-    row = page.locator('#ops-list li.op[data-status="succeeded"]').filter(has_text=kind).filter(has_text=name)
+    row = page.locator(f'#ops-list li.op[data-status="succeeded"][data-kind="{kind}"]').filter(has_text=name)
     expect(row.first).to_be_visible(timeout=30_000)
 
 
@@ -94,7 +94,7 @@ def test_new_disk_attached_live_and_a_nic_added_and_removed(running_vm, operator
     _succeeded(page, "vm.nic_add", vm.name)
 
     page.locator('select[name="scope"]').select_option("config")
-    page.evaluate("window.confirm = () => true")
+    tab.accept_confirms = True  # Remove asks in the page first
     nic.get_by_role("button", name="Remove").click()
     expect(nic).to_have_count(0, timeout=30_000)
     _succeeded(page, "vm.nic_remove", vm.name)
