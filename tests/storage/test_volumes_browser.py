@@ -42,7 +42,7 @@ def real_pool(stack, db):
 
 def _done(page, kind, name):
     """Wait for the operation's live row in the panel to say succeeded."""
-    row = page.locator('#ops-list li.op[data-status="succeeded"]').filter(has_text=kind).filter(has_text=name)
+    row = page.locator(f'#ops-list li.op[data-status="succeeded"][data-kind="{kind}"]').filter(has_text=name)
     expect(row).to_have_count(1, timeout=30_000)
 
 
@@ -88,11 +88,12 @@ def test_create_upload_download_delete_in_the_browser(real_pool, operator, open_
     assert download.suggested_filename == "disk.img"
     assert open(download.path(), "rb").read() == data
 
-    # The tab dismisses real dialogs (and counts them as unexpected): answer hx-confirm here instead.
-    page.evaluate("window.confirm = (message) => { window.asked = message; return true; }")
+    # The in-page confirmation dialog asks first; the tab answers it and keeps the question.
+    tab.accept_confirms = True
     row.locator("summary").click()
     row.get_by_role("button", name="Delete").click()
-    assert "Delete volume made-here.qcow2?" in page.evaluate("window.asked")
+    expect(page.locator("#kv-confirm")).not_to_be_visible()
+    assert any("Delete volume made-here.qcow2?" in q for q in tab.confirms)
     expect(page.locator("#volume-messages")).to_contain_text("volume.delete")
     _done(page, "volume.delete", "made-here.qcow2")
     _reload(tab, real_pool)
