@@ -101,7 +101,7 @@ MATRIX = {
     "storage:pool_new_xml": ("get", lambda o: {}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
     # Secrets: storage.view lists and shows them; secret.manage defines, sets values and deletes.
     "storage:secret_list": ("get", lambda o: {}, EVERYONE),
-    "storage:secret_detail": ("get", lambda o: {"pk": _secret(o).pk}, row(LOGIN, OK, FORBIDDEN, OK, OK)),
+    "storage:secret_detail": ("get", lambda o: {"pk": _secret(o).pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
     "storage:secret_create": ("get", lambda o: {}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
     "storage:secret_set_value": ("post", lambda o: {"pk": _secret(o).pk}, row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
     "storage:secret_delete": (
