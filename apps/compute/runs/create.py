@@ -13,7 +13,7 @@ from django.conf import settings
 
 from apps.accounts.models import Team
 from apps.compute import xmlpolicy
-from apps.compute.runs.disks import refuse_if_used_elsewhere, refuse_new_disks_used_elsewhere
+from apps.compute.runs.disks import refuse_if_used_elsewhere, refuse_new_disks_used_elsewhere, require_volume
 from apps.compute.services import create_xml
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, install, xmledit
@@ -25,8 +25,7 @@ from apps.hosts.virt import connection
 from apps.operations.models import Operation
 from apps.operations.runners import require, runner
 from apps.operations.services import operation_progress
-from apps.storage.access import authorize_use
-from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.models import StoragePool
 from apps.storage.services.pools import pool_refresh_inventory
 from apps.storage.services.volumes import create_on_pool
 from apps.storage.virt import streams
@@ -115,21 +114,15 @@ def _host(op):
 
 
 def _create_policy(op, host):
-    """The rights on the pools the plan names, again: a new disk's pool (storage.manage) and the
-    ISO or imported disk's pool (storage.view), as services/create.py checked them."""
+    """The rights on the pools the plan names, again, as services/create.py checked them: a new
+    disk's pool (storage.manage), the ISO (from the ISO library) and an imported disk (storage.use)."""
     p = op.params
     if p.get("disk"):
         require(op, "storage.manage", _pool(p["disk"]))
     for key in ("iso", "import"):
         path = (p.get(key) or {}).get("path")
         if path:
-            volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=host, path=path).first()
-            if volume is None:
-                raise OperationError(f"{path} is no longer a volume kvmweb knows on {host.name}.")
-            if key == "iso":
-                require(op, "storage.view", volume.pool)
-            elif op.actor is not None:
-                authorize_use(op.actor, volume.pool)
+            require_volume(op, host, path, iso=key == "iso")
 
 
 def _define_policy(op, host):
@@ -163,7 +156,7 @@ def create(op, host):
 
 def _create(op, conn, host, p, made):
     if p.get("import"):
-        refuse_if_used_elsewhere(conn, None, p["import"]["path"])
+        refuse_if_used_elsewhere(conn, None, [p["import"]["path"]])
     paths = {}
     if p.get("disk"):
         paths["disk_path"] = _new_disk(op, conn, made)

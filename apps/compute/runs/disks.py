@@ -33,42 +33,48 @@ def next_free_target(conn, uuid, bus):
     return disks.next_target(existing, bus)
 
 
-def _volume_rights(op, vm):
-    """A volume the input names must still be one the requester may use, as the service checked
-    (grants change while operations wait): an attached disk needs storage.use on its pool, an ISO
-    only storage.view on the host's ISO library."""
-    path = (op.params or {}).get("path")
-    if not path or op.kind == "vm.disk_detach":
-        return
-    volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=vm.host, path=path).first()
+def require_volume(op, host, path, *, iso):
+    """The volume at `path` on `host` must still be one the requester may use, as the service
+    checked (grants change while operations wait): an ISO from the host's ISO library
+    (storage.view), any other volume with storage.use on its pool."""
+    volume = StorageVolume.objects.select_related("pool__host").filter(pool__host=host, path=path).first()
     if volume is None:
-        raise OperationError(f"{path} is no longer a volume kvmweb knows on {vm.host.name}.")
-    if op.kind.startswith("vm.cdrom_"):
+        raise OperationError(f"{path} is no longer a volume kvmweb knows on {host.name}.")
+    if iso:
         if not volume.pool.is_iso_library:
-            raise OperationError(f"{volume.name} is no longer in {vm.host.name}'s ISO library.")
+            raise OperationError(f"{volume.name} is no longer in {host.name}'s ISO library.")
         require(op, "storage.view", volume.pool)
     elif op.actor is not None:
         authorize_use(op.actor, volume.pool)
 
 
-def refuse_if_used_elsewhere(conn, vm, path):  # vm None: a VM that is being created
-    """A volume written by two VMs at once destroys its file system: refused unless every domain
-    that has it marked it <shareable/> (an administrator's choice, for cluster file systems)."""
-    users = [u for u in disks.users_of(conn, path, except_uuid=str(vm.uuid) if vm else None) if not (u.shareable or u.readonly)]
-    if users:
-        names = ", ".join(sorted(u.domain_name for u in users))
-        raise OperationError(
-            f"{path} is a disk of {names}; a volume is attached to one VM at a time unless marked shareable."
-        )
+def _volume_rights(op, vm):
+    path = (op.params or {}).get("path")
+    if path and op.kind != "vm.disk_detach":
+        require_volume(op, vm.host, path, iso=op.kind.startswith("vm.cdrom_"))
+
+
+def refuse_if_used_elsewhere(conn, vm, paths):  # vm None: a VM that is being created
+    """A volume written by two VMs at once destroys its file system: each of `paths` is refused
+    unless every domain that has it marked it <shareable/> (an administrator's choice, for cluster
+    file systems). The host's domains are read once, however many paths."""
+    holders = disks.disk_users(conn, except_uuid=str(vm.uuid) if vm else None)
+    for path in paths:
+        users = [u for u in holders.get(path, []) if not (u.shareable or u.readonly)]
+        if users:
+            names = ", ".join(sorted(u.domain_name for u in users))
+            raise OperationError(
+                f"{path} is a disk of {names}; a volume is attached to one VM at a time unless marked shareable."
+            )
 
 
 def refuse_new_disks_used_elsewhere(conn, vm, root, before=None):
     """The same rule for hand-written XML (the XML tab, define from XML): every writable disk the
     definition adds must not be another domain's."""
     old = {d.source for d in Domain.wrap(before).disks} if before is not None else set()
-    for disk in Domain.wrap(root).disks:
-        if disk.writable and disk.source and disk.source not in old:
-            refuse_if_used_elsewhere(conn, vm, disk.source)
+    new = [d.source for d in Domain.wrap(root).disks if d.writable and d.source and d.source not in old]
+    if new:
+        refuse_if_used_elsewhere(conn, vm, new)
 
 
 def volume_disk(conn, pool, *, volume_name, path, format, target, bus):
@@ -102,7 +108,7 @@ def attach_detach(op, vm):
     with connection.connected(vm.host.uri) as conn:
         if p["op"] == "attach":
             pool = StoragePool.objects.get(pk=p["pool_id"])
-            refuse_if_used_elsewhere(conn, vm, p["path"])
+            refuse_if_used_elsewhere(conn, vm, [p["path"]])
             target = next_free_target(conn, str(vm.uuid), p["bus"])
             disk = volume_disk(
                 conn,

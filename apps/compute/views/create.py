@@ -58,19 +58,18 @@ def _facts(host):
 
 def _in_use(user, host):
     """{path: VM name} of the volumes the wizard could import that a domain of the host has as a
-    disk (not shareable): "Disk to import" leaves them out. One listing of the domains per volume;
-    an adapter that reads every domain's disks once would do better on a large host."""
+    disk (not shareable): "Disk to import" leaves them out. One reading of the host's domains."""
     if host is None:
         return {}
     pools = pools_visible(user, host_id=host.pk).filter(is_iso_library=False)
-    paths = list(StorageVolume.objects.filter(pool__in=pools).values_list("path", flat=True))
+    paths = set(StorageVolume.objects.filter(pool__in=pools).values_list("path", flat=True))
 
     def users(conn):
         found = {}
-        for volume_path in paths:
-            names = [u.domain_name for u in disks.users_of(conn, volume_path) if not u.shareable]
-            if names:
-                found[volume_path] = names[0]
+        for source, holders in disks.disk_users(conn).items():
+            names = [u.domain_name for u in holders if not u.shareable]
+            if source in paths and names:
+                found[source] = names[0]
         return found
 
     return read_on_host(host, users, {})[0]

@@ -15,7 +15,7 @@ from .xml import Disk, Domain, PoolSource, disk_for_volume
 
 __all__ = [
     "DiskInfo", "PoolSource", "attach", "change_media", "detach", "disk_for_volume", "list_disks", "next_target",
-    "resize", "users_of",
+    "resize", "disk_users",
 ]  # fmt: skip
 
 AFFECT_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -167,15 +167,15 @@ class DiskUser:
     readonly: bool
 
 
-def users_of(conn, path, *, except_uuid=None) -> list[DiskUser]:
-    """The domains (running or defined) whose disks name `path`, as their live and saved
-    definitions say: one volume written by two VMs destroys its file system unless both mark
-    it <shareable/>."""
+def disk_users(conn, *, except_uuid=None) -> dict[str, list[DiskUser]]:
+    """{source path: the domains (running or defined) whose disks name it}, as their live and
+    saved definitions say, every domain read once: one volume written by two VMs destroys its
+    file system unless both mark it <shareable/>."""
     try:
         doms = conn.listAllDomains(0)
     except libvirt.libvirtError as exc:
         raise from_libvirt(exc) from None
-    found = []
+    found = {}
     for dom in doms:
         try:
             uuid = dom.UUIDString()
@@ -183,10 +183,12 @@ def users_of(conn, path, *, except_uuid=None) -> list[DiskUser]:
                 continue
             flags = [0, libvirt.VIR_DOMAIN_XML_INACTIVE] if dom.isPersistent() else [0]
             docs = [Domain.parse(dom.XMLDesc(f)) for f in flags]
+            name = dom.name()
         except libvirt.libvirtError:
             continue  # undefined while we looked: it uses nothing any more
+        seen = set()
         for disk in (d for doc in docs for d in doc.disks):
-            if disk.source == path:
-                found.append(DiskUser(uuid, dom.name(), disk.shareable, disk.readonly))
-                break
+            if disk.source and disk.source not in seen:
+                seen.add(disk.source)
+                found.setdefault(disk.source, []).append(DiskUser(uuid, name, disk.shareable, disk.readonly))
     return found
