@@ -1,5 +1,7 @@
 from django.db import models
 
+from apps.core.queues import host_queue
+
 
 class HostState(models.TextChoices):
     UNKNOWN = "unknown"
@@ -42,8 +44,8 @@ class Host(models.Model):
 
     @property
     def queue(self):
-        """The Celery queue for work on this host, so a worker can later run on the host itself."""
-        return f"host.{self.pk}"
+        """The Celery queue for work on this host."""
+        return host_queue(self.pk)
 
     @property
     def is_local(self):

@@ -26,6 +26,7 @@ from apps.audit.services import record
 from apps.authz.rights import authorize
 from apps.core import context, realtime
 from apps.core.errors import OperationCancelled, OperationError
+from apps.core.queues import host_queue
 
 from . import runners
 from .models import Operation, Status
@@ -50,11 +51,6 @@ def _publish(op, *, new=False):
     # the operation on, and a page must still insert the row rather than update a missing one.
     if op.host_id is not None:
         realtime.publish_on_commit(realtime.host_group(op.host_id), "operation", id=op.pk, new=new)
-
-
-def _queue_name(host_id):
-    """Work on a host runs on that host's queue (a worker may later run on the host itself)."""
-    return f"host.{host_id}" if host_id is not None else "default"
 
 
 def operation_queue(*, actor, kind, target, params):
@@ -84,7 +80,7 @@ def operation_queue(*, actor, kind, target, params):
         limits = {"soft_time_limit": runner.soft_time_limit, "time_limit": runner.time_limit}
 
     def send():
-        result = current_app.send_task(RUN_TASK, args=[op.pk], queue=_queue_name(op.host_id), **limits)
+        result = current_app.send_task(RUN_TASK, args=[op.pk], queue=host_queue(op.host_id), **limits)
         Operation.objects.filter(pk=op.pk, task_id="").update(task_id=result.id)
 
     transaction.on_commit(send)

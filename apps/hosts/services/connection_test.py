@@ -9,6 +9,8 @@ import redis
 from celery import current_app
 from django.conf import settings
 
+from apps.core.queues import DEFAULT
+
 from .errors import HostError
 
 # How long the form waits for a worker to open the connection. libvirt gives up sooner on a
@@ -41,7 +43,7 @@ def connection_test(uri, *, timeout=TEST_TIMEOUT):
     """
     key = TEST_REPLY_PREFIX + uuid.uuid4().hex
     # By name: services never import tasks (the worker registers hosts.tasks).
-    current_app.send_task(CONNECTION_TEST_TASK, args=[uri, key], queue="default", expires=timeout)
+    current_app.send_task(CONNECTION_TEST_TASK, args=[uri, key], queue=DEFAULT, expires=timeout)
     answer = _redis(settings.REDIS_URL).blpop([key], timeout=timeout)
     if answer is None:
         raise HostError(

@@ -12,6 +12,7 @@ from apps.audit.models import Outcome
 from apps.audit.services import diff, record
 from apps.authz.rights import authorize
 from apps.core import realtime
+from apps.core.queues import host_queue
 from apps.hosts import uris
 from apps.hosts.models import Host, HostState
 from apps.operations.models import Operation, Status
@@ -165,7 +166,7 @@ def host_remove(*, actor, host, forget_vms=False):
             _drop_inventory_and_grants(host)
             host.delete()
             record("host.remove", Outcome.SUCCEEDED, actor=actor, target=target, params=params)
-            _listen(f"host.{target.pk}", on=False)
+            _listen(host_queue(target.pk), on=False)
     except ProtectedError as exc:
         names = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
         refuse(f"Other records still point at this host's inventory ({', '.join(names)}).")
