@@ -7,11 +7,15 @@
   // elements, and no page uses htmx-indicator.
   htmx.config.includeIndicatorStyles = false;
 
-  // <button data-bs-dismiss="alert"> closes the alert around it.
+  // <button data-bs-dismiss="alert"> closes the alert around it. Requests from inside it end with
+  // it: a bulk result may still wait for the re-read of its lines, whose out-of-band answer would
+  // have nowhere to go (htmx:oobErrorNoTarget).
   document.addEventListener("click", function (evt) {
     const button = evt.target.closest && evt.target.closest('[data-bs-dismiss="alert"]');
     const alert = button && button.closest(".alert");
-    if (alert) alert.remove();
+    if (!alert) return;
+    alert.querySelectorAll("[hx-get], [hx-post]").forEach(function (elt) { htmx.trigger(elt, "htmx:abort"); });
+    alert.remove();
   });
 
   // <select data-autosubmit>: a filter that applies as soon as it is chosen.

@@ -50,12 +50,42 @@
     dialog.querySelector("button[value=cancel]").focus();
   }
 
+  // A live update may replace the asking element while the dialog is open (a snapshot's row is
+  // re-read when another operation ends); htmx sends nothing for an element that left the page.
+  // The answer then goes to the element that took its place: the same markup where it stood.
+  function current(elt, markup) {
+    if (elt.isConnected) return elt;
+    const same = Array.from(document.getElementsByTagName(elt.tagName)).filter(function (e) {
+      return e.outerHTML === markup;
+    });
+    return same.length === 1 ? same[0] : null;
+  }
+  function gone() {
+    ask("The page changed while you were deciding, and what you confirmed is no longer shown. Nothing was sent.", "OK", function () {});
+  }
+
+  // Elements whose confirmation was answered for another copy of them: sent without asking.
+  const answered = new WeakSet();
   document.addEventListener("htmx:confirm", function (evt) {
     if (!evt.detail.question) return;
     evt.preventDefault();
     const elt = evt.detail.elt;
-    ask(evt.detail.question, elt.dataset && elt.dataset.confirmButton, function () {
+    if (answered.has(elt)) {
+      answered.delete(elt);
       evt.detail.issueRequest(true);
+      return;
+    }
+    const markup = elt.outerHTML;
+    ask(evt.detail.question, elt.dataset && elt.dataset.confirmButton, function () {
+      const now = current(elt, markup);
+      if (now === elt) {
+        evt.detail.issueRequest(true);
+      } else if (now) {
+        answered.add(now);
+        htmx.ajax(evt.detail.verb, evt.detail.path, { source: now });
+      } else {
+        gone();
+      }
     });
   });
 
@@ -70,9 +100,12 @@
     }
     evt.preventDefault();
     evt.stopImmediatePropagation();
+    const markup = button.outerHTML;
     ask(button.dataset.confirm, button.dataset.confirmButton, function () {
-      confirmed.add(button);
-      button.click();
+      const now = current(button, markup);
+      if (!now) return gone();
+      confirmed.add(now);
+      now.click();
     });
   }, true);
   document.addEventListener("submit", function (evt) {
@@ -80,9 +113,12 @@
     if (!form.dataset || !form.dataset.confirm) return;
     evt.preventDefault();
     evt.stopImmediatePropagation();
+    const markup = form.outerHTML;
     ask(form.dataset.confirm, form.dataset.confirmButton, function () {
+      const now = current(form, markup);
+      if (!now) return gone();
       // submit() sends the form without a submit event, so nothing asks a second time.
-      HTMLFormElement.prototype.submit.call(form);
+      HTMLFormElement.prototype.submit.call(now);
     });
   }, true);
 })();
