@@ -28,7 +28,9 @@ def _force_off(page):
     return page.locator("main").get_by_role("button", name="Force off").first
 
 
-def test_a_confirmed_action_survives_its_button_being_replaced(transactional_db, stack, demo_host, admin, open_tab, new_vm):
+def test_a_confirmed_action_survives_its_button_being_replaced(
+    transactional_db, stack, demo_host, admin, open_tab, new_vm
+):
     vm = new_vm(demo_host, start=True)
     tab = open_tab(admin)
     page = tab.page
@@ -41,8 +43,11 @@ def test_a_confirmed_action_survives_its_button_being_replaced(transactional_db,
     page.evaluate(REPLACE, "main button[hx-post$='/destroy/']")
     dialog.locator("#kv-confirm-ok").click()
 
-    wait_for(lambda: VirtualMachine.objects.get(pk=vm.pk).state == "shutoff", timeout=20,
-             message="the confirmed force-off to reach the VM")
+    wait_for(
+        lambda: VirtualMachine.objects.get(pk=vm.pk).state == "shutoff",
+        timeout=20,
+        message="the confirmed force-off to reach the VM",
+    )
 
 
 def test_a_confirmed_action_whose_button_left_sends_nothing_and_says_so(
@@ -84,7 +89,9 @@ def test_a_confirmed_plain_form_survives_being_replaced(transactional_db, stack,
     assert not Team.objects.filter(pk=team.pk).exists()
 
 
-def test_an_answer_whose_targets_left_the_page_is_dropped_quietly(transactional_db, stack, demo_host, admin, open_tab, new_vm):
+def test_an_answer_whose_targets_left_the_page_is_dropped_quietly(
+    transactional_db, stack, demo_host, admin, open_tab, new_vm
+):
     """A bulk result re-reads its lines when it lands; closed before that answer comes, the
     answer's out-of-band lines have nowhere to go, and must not be a console error."""
     vm = new_vm(demo_host)
