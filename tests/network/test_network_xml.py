@@ -191,7 +191,8 @@ def test_golden_file_round_trips_through_libvirts_parser(case, test_driver):
     assert_contains(root, back)
     mode, data = CASES[case]
     expected = {"macvtap": data.get("macvtap_mode"), "openvswitch": "bridge"}.get(mode, mode)
-    assert Network.parse(etree.tostring(back, encoding="unicode")).mode == expected
+    read = Network.parse(etree.tostring(back, encoding="unicode"))
+    assert (read.mode, read.kind) == (expected, mode)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -323,6 +324,11 @@ def test_the_mode_of_a_network():
     assert Network(name="x").mode == "isolated"
     assert Network.parse("<network><name>x</name><forward/></network>").mode == "nat"
     assert Network(name="x", forward=Forward(mode="private")).mode == "private"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_kind_of_each_golden_file_is_the_form_it_came_from(case):
+    assert Network.parse((GOLDEN / f"{case}.xml").read_text()).kind == CASES[case][0]
 
 
 def test_pci_addresses_read_and_write_as_libvirt_and_lspci_do():

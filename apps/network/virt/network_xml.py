@@ -365,6 +365,19 @@ class Network(XMLObject):
         return self.forward_mode or "nat"
 
     @property
+    def kind(self):
+        """Which of kvmweb's kinds of network this is (the keys of the mode forms): the managed
+        modes and hostdev as they are; forward mode='bridge' is Open vSwitch with an openvswitch
+        virtual port, a host bridge with a bridge name, and macvtap's bridge mode without one;
+        private, vepa and passthrough are macvtap."""
+        mode = self.mode
+        if mode == "bridge":
+            if self.virtualport_type == "openvswitch":
+                return "openvswitch"
+            return "bridge" if self.bridge else "macvtap"
+        return "macvtap" if mode in MACVTAP_MODES else mode
+
+    @property
     def virtualport_type(self):
         port = self.virtualport
         return port.type if port is not None else None
