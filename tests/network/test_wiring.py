@@ -160,6 +160,10 @@ def test_the_focus_lights_everything_on_the_same_wire(host, bridged, admin):
         f"vm-{app.pk}",
     }
     assert wiring(admin, host, focus="vm-999999").focus == ""
+    # what the page was opened for is at its top
+    d = wiring(admin, host, focus=f"network-{bridged['nat'].pk}")
+    top = min((n for n in d.nodes if n.column == 1), key=lambda n: n.y)
+    assert top.key == f"network-{bridged['nat'].pk}"
 
 
 def _fill(host, n):

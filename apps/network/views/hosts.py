@@ -1,6 +1,7 @@
 """A host's network side, read-only: its interfaces with what each is used for, and the wiring
 diagram. Both re-read themselves when the host's wiring changes (a "wiring" live signal)."""
 
+from django.db.models import Q
 from django.http import Http404
 from django.urls import path
 from django.views.decorators.http import require_GET
@@ -12,7 +13,7 @@ from apps.hosts.selectors import hosts_visible
 from apps.network.interfaces import is_local
 from apps.network.models import HostInterface, Port, VirtualNetwork
 from apps.network.selectors import with_attached
-from apps.network.wiring import may_see_wiring, wiring
+from apps.network.wiring import PORT_COLUMNS, may_see_wiring, wiring
 
 FOCUS_PARAMS = ("vm", "network")
 
@@ -34,7 +35,11 @@ def interfaces_page(user, host):
     networks = [
         n for n in with_attached(VirtualNetwork.objects.filter(host=host, present=True)) if view_networks.allows(n)
     ]
-    ports = [p for p in Port.objects.filter(host=host, vm__present=True).select_related("vm") if view_vms.allows(p.vm)]
+    taps = [i.name for i in interfaces if i.kind in ("tap", "macvtap")]
+    on_host = Port.objects.filter(host=host, vm__present=True).filter(
+        Q(kind__in=("bridge", "direct", "hostdev")) | Q(target__in=taps)
+    )
+    ports = [p for p in on_host.select_related("vm").only(*PORT_COLUMNS) if view_vms.allows(p.vm)]
     on = {}
     for p in ports:
         if p.kind in ("bridge", "direct") and p.source:
