@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.operations",
     "apps.hosts",
     "apps.storage",
+    "apps.network",
     "apps.compute",
 ]
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("hosts/", include("apps.hosts.urls")),
     path("vms/", include("apps.compute.urls")),
     path("storage/", include("apps.storage.urls")),
+    path("networks/", include("apps.network.urls")),
     path("operations/", include("apps.operations.urls")),
     path("audit/", include("apps.audit.urls")),
     path("accounts/security/", include("apps.accounts.security.urls")),

@@ -15,7 +15,7 @@ from apps.compute.virt.xml import Disk, Domain, Graphics
 from apps.core.errors import VirtError
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
-from tests.helpers import QEMU_URI, TEST_URI, remove_created_domains, unavailable, unique, wait_for
+from tests.helpers import QEMU_URI, TEST_URI, remove_created_domains, sync_networks, unavailable, unique, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -126,7 +126,11 @@ def tiny_domain(request, qemu_conn):
 
 @pytest.fixture
 def demo_host(db, test_driver):
-    return host_create(actor=None, name="demo", uri=TEST_URI)
+    """Host "demo" on the shared test driver, with its libvirt networks in the inventory (as the
+    monitor's first sync leaves them; NICs and the wizard name networks by the inventory)."""
+    host = host_create(actor=None, name="demo", uri=TEST_URI)
+    sync_networks(host)
+    return host
 
 
 def _user(name, role=None, superuser=False):

@@ -9,7 +9,7 @@ import pytest
 
 from apps.compute.services import vm_inventory_apply
 from apps.compute.virt import domains
-from apps.compute.virt.xml import Disk, Domain
+from apps.compute.virt.xml import Disk, Domain, Interface
 from apps.hosts.virt import connection
 
 TEST_URI = "test+unix:///default"
@@ -23,14 +23,16 @@ def unique(prefix="t"):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def define_test_domain(name=None, *, start=False, memory_mib=256, vcpus=1):
-    """Define a new domain on the shared test driver; returns its UUID string."""
+def define_test_domain(name=None, *, start=False, memory_mib=256, vcpus=1, networks=()):
+    """Define a new domain on the shared test driver, with a NIC on each of `networks` (libvirt
+    network names); returns its UUID string."""
     spec = Domain(
         name=name or unique(),
         memory_mib=memory_mib,
         vcpus=vcpus,
         domain_type="test",
         disks=[Disk(source=f"/var/lib/libvirt/images/{name or 'x'}.qcow2")],
+        interfaces=[Interface(network=net) for net in networks],
     )
     conn = connection.get(TEST_URI)
     dom_uuid = domains.define(conn, spec.to_xml())
@@ -89,3 +91,12 @@ def remove_created_domains():
     conn = connection.get(TEST_URI)
     while created_domains:
         domains.undefine(conn, created_domains.pop())
+
+
+def sync_networks(host, uri=TEST_URI):
+    """The host's libvirt networks into the inventory, as the monitor would on connect (tests that
+    run no monitor and name a network)."""
+    from apps.network.services.inventory import network_inventory_sync
+    from apps.network.virt import networks as network_virt
+
+    return network_inventory_sync(host=host, infos=network_virt.list_networks(connection.get(uri)))

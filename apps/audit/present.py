@@ -46,6 +46,7 @@ ATTEMPTS = {
     "vm.migrate": "migrate",
     "network.view": "see",
     "network.manage": "change",
+    "network.use": "connect a VM to",
     "storage.view": "see",
     "storage.manage": "change",
     "storage.use": "use",

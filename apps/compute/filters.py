@@ -3,6 +3,8 @@
 from django import forms
 from django.db.models.functions import Lower
 
+from apps.hosts.selectors import DROPPED_HOST
+
 from .models import VMState
 
 # Groups a user thinks in, beside libvirt's exact states.
@@ -18,7 +20,6 @@ SORTS = {
     "memory": ("max_memory_kib", Lower("name")),
 }
 PAGE_SIZES = (25, 50, 100, 200)
-DROPPED_HOST = "The host filter was left out: it names a host that your account may not see, or none."
 
 
 class VMListFilter(forms.Form):

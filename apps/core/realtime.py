@@ -123,3 +123,9 @@ def publish(group, kind, **payload):
 
 def publish_on_commit(group, kind, **payload):
     transaction.on_commit(lambda: publish(group, kind, **payload))
+
+
+def signal(name):
+    """A live message that only tells open pages that something changed: the page's element with
+    hx-trigger="kv:<name> from:body" re-reads itself (static/js/behaviours.js fires the event)."""
+    return f"<!-- kv-signal:{name} -->"

@@ -24,12 +24,11 @@ class Host(models.Model):
     cpus = models.PositiveIntegerField(null=True, blank=True)
     memory_kib = models.BigIntegerField(null=True, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
-    # Read by the monitor when it connects (and networks again on network events), so the host page
-    # renders from the database — also while the host is down, with what it last reported.
+    # Read by the monitor when it connects, so the host page renders from the database — also
+    # while the host is down, with what it last reported.
     capabilities_xml = models.TextField(blank=True)
     domain_capabilities_xml = models.TextField(blank=True)
     node_devices = models.IntegerField(null=True, blank=True)
-    networks = models.JSONField(default=list, blank=True)
     # Host bridges an administrator opened to VM users: a NIC on one of these needs only vm.edit
     # (every other bridge, macvtap or Open vSwitch NIC needs network.manage on the host).
     vm_bridges = models.JSONField(default=list, blank=True)
@@ -67,4 +66,21 @@ class Host(models.Model):
             "target_name": self.name,
             "host_id": self.pk,
             "host_name": self.name,
+        }
+
+
+class NewOnHost:
+    """The audit and operation target of an object a host does not hold yet (a pool, network or
+    secret being defined): its kind and name, on that host."""
+
+    def __init__(self, target_type, host, name):
+        self.target_type, self.host, self.name = target_type, host, name
+
+    def audit_target(self):
+        return {
+            "target_type": self.target_type,
+            "target_id": "",
+            "target_name": self.name,
+            "host_id": self.host.pk,
+            "host_name": self.host.name,
         }

@@ -23,8 +23,8 @@ from django.db import connection as db_connection
 from apps.core.errors import VirtError
 
 from .models import Host
-from .services import host_mark_down, host_mark_up, host_set_networks
-from .virt import capabilities, connection, demo, events, networks
+from .services import host_mark_down, host_mark_up
+from .virt import capabilities, connection, demo, events
 from .virt.info import host_info
 
 log = logging.getLogger(__name__)
@@ -135,8 +135,9 @@ def _name(fn):
 
 
 def read_host(conn):
-    """What the monitor stores about a host each time it connects: facts, capabilities, networks."""
-    return {"info": host_info(conn), "facts": capabilities.read_facts(conn), "networks": networks.list_networks(conn)}
+    """What the monitor stores about a host each time it connects: facts and capabilities (the
+    apps keep their own objects through their handlers: networks, pools, VMs)."""
+    return {"info": host_info(conn), "facts": capabilities.read_facts(conn)}
 
 
 class Session:
@@ -296,17 +297,3 @@ class Monitor:
         for handler in _event_handlers.get(kind, []):
             if not self._call(session, handler, payload):
                 return
-
-
-# -- the hosts app's own handlers: the networks summary on the Host row ---------------------------
-NETWORK_TICK = 60  # seconds; network events cover define/start/stop, this catches autostart changes
-
-
-@on_event("network")
-def _network_changed(host, conn, payload):
-    host_set_networks(host=host, networks=networks.list_networks(conn))
-
-
-@on_tick(every=NETWORK_TICK)
-def _networks_resync(host, conn):
-    host_set_networks(host=host, networks=networks.list_networks(conn))

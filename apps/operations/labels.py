@@ -54,6 +54,14 @@ LABELS = {
     "secret.define": "Define secret",
     "secret.set_value": "Set secret value",
     "secret.delete": "Delete secret",
+    "network.create": "Create network",
+    "network.edit": "Edit network",
+    "network.start": "Start network",
+    "network.stop": "Stop network",
+    "network.autostart_on": "Turn network autostart on",
+    "network.autostart_off": "Turn network autostart off",
+    "network.update": "Change network",
+    "network.delete": "Delete network",
 }
 
 # target_type -> the URL name of its page (taking the target's id as pk)
@@ -61,6 +69,7 @@ TARGET_PAGES = {
     "vm": "compute:vm_detail",
     "pool": "storage:pool_detail",
     "secret": "storage:secret_detail",
+    "network": "network:network_detail",
     "host": "hosts:host_detail",
 }
 

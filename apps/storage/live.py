@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 
 from apps.authz.rights import may, rights
 from apps.core import realtime
+from apps.hosts.live import host_groups
 
 from .models import StoragePool
 
@@ -42,12 +43,4 @@ def render_pool(user, event):
 
 @realtime.register_groups
 def storage_groups(user):
-    from apps.hosts.models import Host
-
-    r = rights(user, "storage.view")
-    if r.everything:
-        return [realtime.host_group(pk) for pk in Host.objects.values_list("pk", flat=True)]
-    host_ids = set(r.ids("host")) | set(
-        StoragePool.objects.filter(pk__in=r.ids("pool")).values_list("host_id", flat=True)
-    )
-    return [realtime.host_group(pk) for pk in host_ids]
+    return host_groups(user, "storage.view", StoragePool, "pool")

@@ -37,6 +37,13 @@
     for (const [name, value] of [...parameters]) if (!value) parameters.delete(name);
   });
 
+  // A live message may carry signals (<!-- kv-signal:wiring-5 -->, see apps/core/realtime.signal):
+  // each fires kv:<name> on the body, for an element that re-reads itself on it (hx-trigger=
+  // "kv:wiring-5 from:body"): cheaper than rendering the whole part for every subscriber.
+  document.addEventListener("htmx:wsAfterMessage", function (evt) {
+    for (const m of String(evt.detail.message).matchAll(/kv-signal:([\w-]+)/g)) htmx.trigger(document.body, "kv:" + m[1]);
+  });
+
   // Secrets have no libvirt events: a live message about a secret operation tells the secret
   // table (hx-trigger="kv:secrets-changed from:body") to re-read itself.
   document.addEventListener("htmx:wsAfterMessage", function (evt) {

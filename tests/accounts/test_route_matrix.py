@@ -16,6 +16,7 @@ from tests.accounts import (
     matrix_devices,
     matrix_hosts,
     matrix_lifecycle,
+    matrix_network,
     matrix_overview,
     matrix_state,
 )
@@ -146,6 +147,7 @@ for _area in (
     matrix_devices,
     matrix_hosts,
     matrix_lifecycle,
+    matrix_network,
     matrix_overview,
     matrix_state,
 ):

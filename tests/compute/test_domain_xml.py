@@ -18,7 +18,7 @@ from apps.compute.services.create import HostFacts, create_plan
 from apps.compute.virt import domains
 from apps.compute.virt.xml import Disk, Domain, Graphics
 from apps.hosts.virt.capabilities import HostLimits
-from apps.hosts.virt.networks import NetworkSummary
+from apps.network.models import VirtualNetwork
 from apps.storage.models import StoragePool, StorageVolume
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -27,11 +27,7 @@ FIRMWARES = ["bios", "uefi"]
 FIXED_UUID = "6b1d3c52-2f0c-4b7e-9a51-0d5c3e7f9a10"
 KVM = HostFacts(
     limits=HostLimits(domain_type="kvm", arch="x86_64", max_vcpus=255, efi=True),
-    networks=[
-        NetworkSummary(
-            name="default", active=True, autostart=True, persistent=True, forward="nat", bridge="virbr0", addresses=()
-        )
-    ],
+    networks=[VirtualNetwork(name="default", active=True, autostart=True, forward_mode="nat", bridge="virbr0")],
 )
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def editor(outsider, demo_host):
-    role_create(actor=None, name="VM editor", permissions=["vm.view", "vm.edit", "network.view"])
+    role_create(actor=None, name="VM editor", permissions=["vm.view", "vm.edit", "network.use"])
     grant_add(actor=None, user=outsider, role="VM editor", scope=demo_host)
     return outsider
 

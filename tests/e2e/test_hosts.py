@@ -40,7 +40,7 @@ def test_add_a_host_from_the_form_and_follow_it_live(transactional_db, stack, ad
         tab.wait_live()
         expect(page.locator(".host-state")).to_have_text("up")
         expect(page.locator(".host-hypervisor")).to_contain_text("TEST")
-        expect(page.locator("#host-network-table")).to_contain_text("default")
+        expect(page.locator("#host-networks #network-table")).to_contain_text("default")
         expect(page.locator("#numa-cells")).to_be_visible()
 
         # libvirtd goes away and comes back: the page follows without a reload.

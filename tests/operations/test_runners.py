@@ -12,6 +12,7 @@ from apps.authz.permissions import PERMISSIONS
 from apps.compute import services as compute
 from apps.compute.models import VirtualMachine
 from apps.hosts.models import Host
+from apps.network.models import VirtualNetwork
 from apps.operations import runners
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue, operation_run
@@ -42,6 +43,7 @@ KINDS = {
     "secret.define",
     "secret.set_value",
     "secret.delete",
+    *(f"network.{a}" for a in ("create", "edit", "start", "stop", "autostart_on", "autostart_off", "update", "delete")),
 }
 
 
@@ -80,7 +82,8 @@ def targets(demo_host):
     vm = make_vm(demo_host)
     pool = StoragePool.objects.create(host=demo_host, uuid=uuid.uuid4(), name="guarded", pool_type="dir")
     secret = Secret.objects.create(host=demo_host, uuid=uuid.uuid4(), usage_type="ceph", usage_id="guarded")
-    return {"host": demo_host, "vm": vm, "pool": pool, "secret": secret}
+    network = VirtualNetwork.objects.create(host=demo_host, uuid=uuid.uuid4(), name="guarded")
+    return {"host": demo_host, "vm": vm, "pool": pool, "secret": secret, "network": network}
 
 
 def _queued(kind, actor, targets):
@@ -93,6 +96,8 @@ def _queued(kind, actor, targets):
         target_type, target = "pool", targets["pool"]
     elif runner.target is Secret:
         target_type, target = "secret", targets["secret"]
+    elif runner.target is VirtualNetwork:
+        target_type, target = "network", targets["network"]
     elif kind.startswith("volume."):
         target_type, target = "volume", None
     else:

@@ -217,6 +217,11 @@ THROUGH_THE_WORKER = {
     "apps.storage.runs.secrets.define": "tests/storage/test_secrets.py::test_a_secret_travels_through_the_real_worker",
     "apps.storage.runs.secrets.set_value": "tests/storage/test_secrets.py::test_a_secret_travels_through_the_real_worker",
     "apps.storage.runs.secrets.delete": "tests/storage/test_secrets.py::test_a_secret_travels_through_the_real_worker",
+    "apps.network.runs.networks.create": "tests/real/test_qemu_networks.py::test_a_network_with_dhcp_starts_with_its_bridge_and_dnsmasq",
+    "apps.network.runs.networks.edit": "tests/real/test_qemu_networks.py::test_a_network_with_dhcp_starts_with_its_bridge_and_dnsmasq",
+    "apps.network.runs.networks.act": "tests/real/test_qemu_networks.py::test_a_network_with_dhcp_starts_with_its_bridge_and_dnsmasq",
+    "apps.network.runs.networks.delete": "tests/real/test_qemu_networks.py::test_a_network_with_dhcp_starts_with_its_bridge_and_dnsmasq",
+    "apps.network.runs.networks.update": "tests/real/test_qemu_networks.py::test_a_domain_on_a_network_is_attached_holds_a_port_and_blocks_deletion",
 }
 
 

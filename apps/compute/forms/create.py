@@ -17,6 +17,7 @@ from apps.authz.rights import rights
 from apps.compute import osinfo, xmlpolicy
 from apps.compute.services.create import DISK_POOL_TYPES, CreateError, create_plan
 from apps.hosts.models import Host
+from apps.network.access import may_use as may_use_network
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.selectors import iso_images, pools_visible
 
@@ -148,7 +149,7 @@ class CreateForm(Styled, forms.Form):
         if len(free) < len(volumes):
             used = sorted(f"{v.name} ({self.in_use[v.path]})" for v in volumes if v.path in self.in_use)
             self.fields["import_volume"].help_text = "In use by other VMs, so not listed: " + ", ".join(used) + "."
-        nets = self.facts.networks if self.facts else []
+        nets = [n for n in (self.facts.networks if self.facts else []) if may_use_network(self.user, n)]
         self.fields["network"].choices = [("", "no network")] + [
             (n.name, n.name + ("" if n.active else " (inactive)")) for n in nets
         ]

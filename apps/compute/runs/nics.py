@@ -1,8 +1,9 @@
 """NICs on the worker: add, remove, link up/down (services/nics.py queues them)."""
 
 from apps.compute.models import VirtualMachine
+from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.services.nics import check_source_right
-from apps.compute.virt import nics
+from apps.compute.virt import domains, nics
 from apps.compute.virt.xml import Interface
 from apps.hosts.virt import connection
 from apps.operations.runners import runner
@@ -42,6 +43,10 @@ def nic(op, vm):
         else:
             nics.set_link(conn, uuid, p["mac"], p["state"], live=p["live"], config=p["config"])
             message = f"link of NIC {p['mac']} of {vm.name} is {p['state']}"
+        # The inventory's ports now, not at the next event: libvirt announces no change of a
+        # saved definition's devices (a NIC added to a VM that is off), and a NIC's live link
+        # state has no event either.
+        vm_inventory_apply(host=vm.host, uuid=uuid, info=domains.domain_info(conn, uuid))
     devices_changed(vm)
     return message
 

@@ -29,7 +29,7 @@ from apps.compute.quotas import QuotaExceeded, quota_check, team_required
 from apps.compute.services.create_xml import SOURCES, os_entry
 from apps.compute.virt import xmledit
 from apps.hosts.virt import capabilities, connection
-from apps.hosts.virt import networks as host_networks
+from apps.network.models import VirtualNetwork
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue
 from apps.storage.access import authorize_use
@@ -103,9 +103,11 @@ class HostFacts:
 
 
 def host_facts(host) -> HostFacts:
-    """The two libvirt reads the wizard needs (domain capabilities, networks)."""
+    """What the wizard needs of the host: its domain capabilities (read from libvirt) and its
+    networks (from the inventory)."""
     with connection.connected(host.uri) as conn:
-        return HostFacts(limits=capabilities.host_limits(conn), networks=host_networks.list_networks(conn))
+        limits = capabilities.host_limits(conn)
+    return HostFacts(limits=limits, networks=list(VirtualNetwork.objects.filter(host=host, present=True)))
 
 
 def _check_team(actor, team):

@@ -14,6 +14,7 @@ from apps.compute.models import VirtualMachine
 from apps.compute.virt.domains import DomainInfo
 from apps.core import realtime
 from apps.core.inventory import mirror_apply, mirror_sync
+from apps.network.services.inventory import ports_sync, publish_vm_wiring
 from apps.operations.models import Operation
 
 # What the monitor's bulk call per tick carries, and what only a define, `virsh autostart` or
@@ -30,6 +31,7 @@ def _fields(infos):
 
 def _publish(vm, change):
     realtime.publish_on_commit(realtime.host_group(vm.host_id), "vm", id=vm.pk, change=change)
+    publish_vm_wiring(vm)
 
 
 registry.register("vm.found", "found a VM defined outside kvmweb")
@@ -56,6 +58,8 @@ def vm_inventory_apply(*, host, uuid, info, detected=False, full_info=None, star
         info = full_info(uuid) or info
     fields = _fields([info]) if info is not None else FIELDS
     vm = mirror_apply(VirtualMachine, host=host, uuid=uuid, info=info, fields=fields, publish=_publish)
+    if vm is not None and (info is None or info.nics is not None):
+        ports_sync(host=host, nics_by_vm={vm.pk: info.nics if info is not None else ()})
     if vm is not None and info is not None:
         _track_since(vm, before, started=started)
     if detected and vm is not None:
@@ -163,4 +167,13 @@ def vm_inventory_sync(*, host, infos, detected=False, full_info=None, started=No
             )
         return None
 
-    return mirror_sync(VirtualMachine, host=host, infos=infos, fields=_fields(infos), apply=apply)
+    rows = mirror_sync(VirtualMachine, host=host, infos=infos, fields=_fields(infos), apply=apply)
+    # A listing with the configuration (on connect) carries every VM's NICs: their ports are
+    # reconciled in one pass, also for VMs whose other fields did not change.
+    nics = {
+        row.pk: info.nics for row, info in zip(rows, infos, strict=True) if row is not None and info.nics is not None
+    }
+    if nics:
+        with isolate("ports"):
+            ports_sync(host=host, nics_by_vm=nics)
+    return rows

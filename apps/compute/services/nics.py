@@ -7,6 +7,7 @@ from apps.audit import registry
 from apps.authz.rights import authorize
 from apps.compute.virt.xml import Interface
 from apps.compute.virt.xml.devices import NicError, normalize_mac
+from apps.network.access import authorize_use
 from apps.operations.services import operation_queue
 
 from .disks import check_flags
@@ -29,14 +30,14 @@ def _check_mac(mac):
 
 
 def check_source_right(actor, host, kind, source):
-    """What a NIC connects to is the host's network: a libvirt network needs network.view on the
-    host (per network once networks are objects of their own), a bridge an administrator opened to
-    VM users (Host.vm_bridges) needs nothing more; any other bridge, macvtap (which can take the
-    uplink in passthrough) or Open vSwitch needs network.manage on the host."""
+    """What a NIC connects to is the host's network: a libvirt network needs network.use (or
+    network.manage) on that network or its host; a bridge an administrator opened to VM users
+    (Host.vm_bridges) needs nothing more; any other bridge, macvtap (which can take the uplink in
+    passthrough) or Open vSwitch needs network.manage on the host."""
     if actor is None:
         return
     if kind == "network":
-        authorize(actor, "network.view", host)
+        authorize_use(actor, host, source)
     elif kind == "bridge" and source in (host.vm_bridges or []):
         return
     else:
@@ -75,5 +76,3 @@ def vm_nic_link(*, actor, vm, mac, state, live=True, config=True):
         raise NicError("Link state is up or down.")
     params = {"mac": _check_mac(mac), "state": state, "live": live, "config": config}
     return _queue(actor, vm, "vm.nic_link", params)
-
-

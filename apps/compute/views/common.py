@@ -1,5 +1,5 @@
 """What every VM page view shares: the VM if the user may view or change it, or the right refusal;
-the one place a read of libvirt meets VirtError; how a tab answers; how a tab's form posts.
+libvirt reads (apps/hosts/reads.py); how a tab answers; how a tab's form posts.
 
 A tab answers with the same context keys everywhere (see `tab`):
 - `vm`, and `tab_url`, where the tab re-reads itself (also after a POST to another URL);
@@ -18,7 +18,7 @@ from apps.compute.models import VirtualMachine
 from apps.compute.selectors import vm_for
 from apps.core.errors import VirtError
 from apps.core.htmx import render_page
-from apps.hosts.virt import connection
+from apps.hosts.reads import read, read_on_host  # noqa: F401  (the tabs import them from here)
 
 
 def vm_or_403(request, pk):
@@ -42,25 +42,6 @@ def vm_to_change(request, pk, permission):
             raise Http404("No such VM") from None
         raise
     return vm
-
-
-def read(fn, default=None):
-    """(fn(), "") or (default, the adapter's message): the one place a page's read of libvirt
-    meets VirtError, so a host that does not answer is a sentence on the page, never a 500."""
-    try:
-        return fn(), ""
-    except VirtError as exc:
-        return default, str(exc)
-
-
-def read_on_host(host, fn, default=None):
-    """read() of fn(conn) over the host's connection."""
-
-    def run():
-        with connection.connected(host.uri) as conn:
-            return fn(conn)
-
-    return read(run, default)
 
 
 def tab(request, vm, key, template, context, *, form=None, notice="", partial=None):

@@ -14,7 +14,7 @@ from apps.compute.services import nics as nic_services
 from apps.compute.views.common import read_on_host, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt import nics
 from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
-from apps.hosts.virt import networks as host_networks
+from apps.network.selectors import usable_networks
 
 
 def _rows(conn, vm, running):
@@ -37,11 +37,12 @@ def present(user, vm):
     def listing(conn):
         found = {"nics": _rows(conn, vm, running), "networks": [], "host_ifaces": []}
         if can_edit:
-            found["networks"] = host_networks.list_networks(conn)
             found["host_ifaces"] = nics.host_interfaces(conn)
         return found
 
     found, error = read_on_host(vm.host, listing, default={"nics": [], "networks": [], "host_ifaces": []})
+    if can_edit:
+        found["networks"] = usable_networks(user, vm.host)
     return {
         "running": running,
         "can_edit": can_edit,

@@ -73,6 +73,37 @@ def state_of(code, reason):
 
 
 @dataclass(frozen=True)
+class NicInfo:
+    """One NIC as the domain's XML has it: what it is plugged into."""
+
+    mac: str
+    kind: str  # the <interface type>: network, bridge, direct, hostdev, user, …
+    source: str
+    portgroup: str
+    openvswitch: bool
+    model: str
+    target: str
+    link_up: bool
+
+
+def nics_of(doc) -> tuple[NicInfo, ...]:
+    return tuple(
+        NicInfo(
+            mac=(i.mac or "").lower(),
+            kind=i.type or "",
+            source=i.source_name,
+            portgroup=i.portgroup or "",
+            openvswitch=i.virtualport == "openvswitch",
+            model=i.model or "",
+            target=i.target or "",
+            link_up=i.link != "down",
+        )
+        for i in doc.interfaces
+        if i.mac
+    )
+
+
+@dataclass(frozen=True)
 class DomainInfo:
     """What the inventory keeps of a domain.
 
@@ -95,6 +126,7 @@ class DomainInfo:
     description: str | None = None
     os_variant: str | None = None
     max_vcpus: int | None = None  # <vcpu>: what the guest may have hot-plugged, the quota's count
+    nics: tuple[NicInfo, ...] | None = None  # with the configuration: the live XML's NICs
 
     @property
     def has_config(self):
@@ -170,6 +202,7 @@ def _with_config(info, dom, *, autostart, persistent):
         description=doc.description or "",
         os_variant=doc.os_id or "",
         max_vcpus=doc.vcpus or info.vcpus,
+        nics=nics_of(doc),
     )
 
 

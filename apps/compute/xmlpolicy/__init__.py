@@ -10,7 +10,8 @@ source type a VM-level user may use is listed with the right it needs —
 - a disk, CD-ROM or direct-boot kernel on a pool volume kvmweb knows on the host: a right to use
   that pool (storage.use or storage.manage; storage.view for a read-only ISO of the ISO library),
   whether named by path or by pool and volume (`type='volume'`); an empty drive needs nothing;
-- a NIC on a libvirt network: network.view on the host; on a host bridge, Open vSwitch or
+- a NIC on a libvirt network kvmweb knows on the host: network.use (or network.manage) on that
+  network or its host; on a host bridge, Open vSwitch or
   macvtap: network.manage (or a bridge the administrator opened, Host.vm_bridges), as the
   NICs tab has it; `type='user'` needs nothing;
 - VNC/SPICE on an address, emulated devices (video, sound, mouse, keyboard, tablet, controllers,

@@ -98,9 +98,7 @@ def interface(judge, el):
     i = Interface.wrap(el)
     lab = label(el)
     if i.type == "network":
-        # Until networks are objects with grants of their own (a later issue), seeing the host's
-        # networks is the right to plug into them, as the NICs tab has it.
-        judge.need("network.view", lab)
+        judge.network(lab, i.network)  # network.use on it, as the NICs tab has it
     elif i.type == "user":
         if el.find("portForward") is not None:  # the host listens on its ports for the guest
             judge.need("host.manage", f"{lab} with <portForward>")

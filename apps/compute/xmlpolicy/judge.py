@@ -7,6 +7,8 @@ import copy
 from lxml import etree
 
 from apps.authz.rights import may
+from apps.network.access import may_use as may_use_network
+from apps.network.access import network_named
 from apps.storage.access import may_use
 from apps.storage.models import StorageVolume
 
@@ -59,6 +61,15 @@ class Judge:
             return True
         self.refuse(f"{label} needs the right to {RIGHT_WORDS[perm]} {self.host.name}.")
         return False
+
+    def network(self, label, name):
+        """A NIC on a libvirt network: one kvmweb knows on this host, that the user may use (one
+        not in the inventory yet only for who manages the host's networks: libvirt judges it)."""
+        net = network_named(self.host, name or "")
+        if net is None and self.may("network.manage"):
+            return
+        if net is None or not may_use_network(self.user, net):
+            self.refuse(f"{label}: {name} is not a network you may use on {self.host.name}.")
 
     # -- pool volumes ---------------------------------------------------------------------------
 

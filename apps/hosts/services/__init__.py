@@ -4,7 +4,7 @@
 from .connection_test import CONNECTION_TEST_TASK, connection_test, connection_test_reply
 from .errors import HostError
 from .hosts import host_create, host_remove, host_set_vm_bridges, host_update
-from .state import host_mark_down, host_mark_up, host_set_networks
+from .state import host_mark_down, host_mark_up
 
 __all__ = [
     "CONNECTION_TEST_TASK",
@@ -15,7 +15,6 @@ __all__ = [
     "host_mark_down",
     "host_mark_up",
     "host_remove",
-    "host_set_networks",
     "host_set_vm_bridges",
     "host_update",
 ]

@@ -5,14 +5,14 @@ from django.utils import timezone
 from apps.audit.models import Outcome
 from apps.audit.services import record
 from apps.core import realtime
-from apps.hosts.models import Host, HostState
+from apps.hosts.models import HostState
 from apps.hosts.virt.info import HostInfo
 
 # What the monitor reads of a host on connect (HostInfo), mirrored on the row.
 INFO_FIELDS = ("hostname", "driver", "libvirt_version", "hypervisor_version", "cpu_model", "cpus", "memory_kib")
 
 
-def host_mark_up(*, host, info: HostInfo, facts=None, networks=None):
+def host_mark_up(*, host, info: HostInfo, facts=None):
     """The monitor connected: state up, the facts it read (capabilities only on connect)."""
     changed = host.state != HostState.UP
     host.state = HostState.UP
@@ -26,9 +26,6 @@ def host_mark_up(*, host, info: HostInfo, facts=None, networks=None):
         host.node_devices = facts.node_devices
         host.facts_at = timezone.now()
         fields += ["capabilities_xml", "domain_capabilities_xml", "node_devices", "facts_at"]
-    if networks is not None:
-        host.networks = [n.as_dict() for n in networks]
-        fields.append("networks")
     if changed:
         host.state_changed_at = timezone.now()
         fields.append("state_changed_at")
@@ -37,13 +34,6 @@ def host_mark_up(*, host, info: HostInfo, facts=None, networks=None):
     if changed:
         record("host.state", Outcome.DETECTED, target=host, params={"state": "up"})
     realtime.publish_on_commit(realtime.host_group(host.pk), "host", id=host.pk)
-
-
-def host_set_networks(*, host, networks):
-    rows = [n.as_dict() for n in networks]
-    if rows != host.networks:
-        host.networks = rows
-        Host.objects.filter(pk=host.pk).update(networks=rows)
 
 
 def host_mark_down(*, host, reason):

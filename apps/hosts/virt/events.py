@@ -80,6 +80,13 @@ class Watch:
             )
         except libvirt.libvirtError as exc:
             log.info("host %s: no metadata events (%s)", self.host_id, exc)
+        for event_id in (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED):
+            try:
+                # A NIC or disk plugged in or out of a running domain changes no state and
+                # defines nothing: without these the inventory's ports would wait for the next define.
+                self.callback_ids.append(self.conn.domainEventRegisterAny(None, event_id, self._domain_device, None))
+            except libvirt.libvirtError as exc:
+                log.info("host %s: no device events (%s)", self.host_id, exc)
         try:
             self.pool_callback_id = self.conn.storagePoolEventRegisterAny(
                 None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, self._pool_lifecycle, None
@@ -125,13 +132,16 @@ class Watch:
         self.sink("closed", self.host_id, {"reason": CLOSE_REASONS.get(reason, f"closed ({reason})")})
 
     def _network_lifecycle(self, _conn, net, event, detail, _opaque):
-        self.sink("network", self.host_id, {"name": net.name(), "event": event})
+        self.sink("network", self.host_id, {"name": net.name(), "uuid": net.UUIDString(), "event": event})
 
     def _pool_lifecycle(self, _conn, pool, event, detail, _opaque):
         self.sink("pool", self.host_id, {"uuid": pool.UUIDString(), "event": event})
 
     def _domain_lifecycle(self, _conn, dom, event, detail, _opaque):
         self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": event, "detail": detail})
+
+    def _domain_device(self, _conn, dom, _alias, _opaque):
+        self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": "device", "detail": None})
 
     def _domain_metadata(self, _conn, dom, _type, _nsuri, _opaque):
         self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": "metadata", "detail": None})

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from apps.audit import registry
 from apps.authz.rights import authorize
+from apps.hosts.models import NewOnHost
 from apps.operations.services import operation_queue
 from apps.storage.pool_policy import PoolPolicyError, check_pool
 from apps.storage.virt import pools as pool_virt
@@ -26,22 +27,6 @@ for _action, _label in POOL_ACTIONS.items():
     registry.register(f"pool.{_action}", _label)
 registry.register("pool.create", "created pool")
 registry.register("pool.iso_library", "changed the ISO library")
-
-
-class _NewPool:
-    """The audit/operation target of a pool that does not exist yet."""
-
-    def __init__(self, host, name):
-        self.host, self.name = host, name
-
-    def audit_target(self):
-        return {
-            "target_type": "pool",
-            "target_id": "",
-            "target_name": self.name,
-            "host_id": self.host.pk,
-            "host_name": self.host.name,
-        }
 
 
 def pool_refresh_inventory(conn, host, uuid):
@@ -74,7 +59,7 @@ def pool_create(*, actor, host, name, xml, build=False, start=True, autostart=Tr
         return operation_queue(
             actor=actor,
             kind="pool.create",
-            target=_NewPool(host, name),
+            target=NewOnHost("pool", host, name),
             params=params,
         )
 

@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from apps.audit import registry
 from apps.authz.rights import authorize, rights
-from apps.hosts.models import Host
+from apps.hosts.models import Host, NewOnHost
 from apps.operations.services import OperationError, operation_queue
 from apps.storage.models import Secret, SecretUsage
 
@@ -201,22 +201,6 @@ def secret_inventory_sync(*, host, infos):
 # -- changes -----------------------------------------------------------------------------------
 
 
-class _NewSecret:
-    """The audit/operation target of a secret libvirt has not defined yet."""
-
-    def __init__(self, host, usage_type, usage_id):
-        self.host, self.name = host, f"{usage_type} {usage_id}"
-
-    def audit_target(self):
-        return {
-            "target_type": "secret",
-            "target_id": "",
-            "target_name": self.name,
-            "host_id": self.host.pk,
-            "host_name": self.host.name,
-        }
-
-
 @sensitive_variables("value", "raw")  # hidden from error reports
 def secret_define(*, actor, host, usage_type, usage_id, description="", value=None):
     """Define a private, persistent secret, and set its value in the same operation if given."""
@@ -235,7 +219,7 @@ def secret_define(*, actor, host, usage_type, usage_id, description="", value=No
         return operation_queue(
             actor=actor,
             kind="secret.define",
-            target=_NewSecret(host, usage_type, usage_id),
+            target=NewOnHost("secret", host, f"{usage_type} {usage_id}"),
             params=params,
         )
 

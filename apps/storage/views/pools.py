@@ -7,27 +7,19 @@ from apps.authz.decorators import needs
 from apps.authz.granters import read_only_reason
 from apps.authz.rights import rights
 from apps.core.htmx import render_page
-from apps.hosts.selectors import hosts_visible
+from apps.hosts.selectors import host_filter, hosts_visible
 from apps.storage.forms.pool_controls import IsoLibraryForm
 from apps.storage.live import pool_page, present_pools
 from apps.storage.models import StoragePool
 from apps.storage.selectors import pool_for, pools_visible
 from apps.storage.services import pools as services
 
-DROPPED_HOST = "The host filter was left out: it names a host that your account may not see, or none."
-
 
 @needs("storage.view", per_object=True)
 @require_GET
 def pool_list(request):
     hosts = hosts_visible(request.user)
-    host, notes = None, []
-    if request.GET.get("host"):
-        # A host the user may not see, or none, is dropped with a note rather than refused.
-        value = request.GET["host"]
-        host = hosts.filter(pk=int(value)).first() if value.isdigit() else None
-        if host is None:
-            notes.append(DROPPED_HOST)
+    host, notes = host_filter(request.user, request.GET.get("host"))
     pools = present_pools(request.user, list(pools_visible(request.user, host_id=host.pk if host else None)))
     manage = rights(request.user, "storage.manage")
     context = {

@@ -93,16 +93,17 @@ def test_a_volume_with_a_backing_file_elsewhere_is_refused(demo_host, team_user,
     ]
 
 
-def test_a_libvirt_network_needs_network_view_and_an_opened_bridge_nothing(demo_host, team_user, viewer):
+def test_a_libvirt_network_needs_network_use_and_an_opened_bridge_nothing(demo_host, team_user, viewer, operator):
+    """Seeing a network (a Viewer) is not plugging into it: that takes network.use (an Operator)."""
     demo_host.vm_bridges = ["br-guests"]
     nics = (
         "<interface type='network'><source network='default'/></interface>"
         "<interface type='bridge'><source bridge='br-guests'/></interface>"
     )
-    assert xmlpolicy.problems(domain(nics), user=viewer, host=demo_host) == []
-    assert xmlpolicy.problems(domain(nics), user=team_user, host=demo_host) == [
-        "<interface type='network'> needs the right to use the networks of host demo."
-    ]
+    assert xmlpolicy.problems(domain(nics), user=operator, host=demo_host) == []
+    refused = ["<interface type='network'>: default is not a network you may use on demo."]
+    assert xmlpolicy.problems(domain(nics), user=viewer, host=demo_host) == refused
+    assert xmlpolicy.problems(domain(nics), user=team_user, host=demo_host) == refused
     ovs = "<interface type='bridge'><source bridge='br-guests'/><virtualport type='openvswitch'/></interface>"
     assert xmlpolicy.problems(domain(ovs), user=viewer, host=demo_host) == [
         "<interface type='bridge'> needs the right to manage the networks of host demo."

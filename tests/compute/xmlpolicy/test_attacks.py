@@ -13,7 +13,6 @@ pytestmark = pytest.mark.django_db
 
 HOST = "needs the right to manage host demo."
 NETS = "needs the right to manage the networks of host demo."
-USE_NETS = "needs the right to use the networks of host demo."
 NBD = "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
 
 # id -> (domain() arguments, messages for a user with no rights, messages for an Operator)
@@ -143,14 +142,17 @@ ATTACKS = {
     "host-file-as-nic-rom": (
         {"devices": "<interface type='network'><source network='default'/><rom file='/etc/shadow'/></interface>"},
         [
-            f"<interface type='network'> {USE_NETS}",
+            "<interface type='network'>: default is not a network you may use on demo.",
             "<interface type='network'> names the host path /etc/shadow: that needs the right to manage host demo.",
         ],
         ["<interface type='network'> names the host path /etc/shadow: that needs the right to manage host demo."],
     ),
     "vlan-tag": (
         {"devices": "<interface type='network'><source network='ovs-net'/><vlan><tag id='42'/></vlan></interface>"},
-        [f"<interface type='network'> {USE_NETS}", f"<interface type='network'> with <vlan> {NETS}"],
+        [
+            "<interface type='network'>: ovs-net is not a network you may use on demo.",
+            f"<interface type='network'> with <vlan> {NETS}",
+        ],
         [],
     ),
     "input-passthrough": (

@@ -84,6 +84,7 @@ class Interface(XMLObject):
     bridge = Prop("source/@bridge")
     source_dev = Prop("source/@dev")
     mode = Prop("source/@mode")  # macvtap: vepa | bridge | private | passthrough
+    portgroup = Prop("source/@portgroup")
     virtualport = Prop("virtualport/@type")
     target = Prop("target/@dev")  # the host-side device (vnet0, macvtap0) while running
     model = Prop("model/@type")
