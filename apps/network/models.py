@@ -38,6 +38,8 @@ class VirtualNetwork(models.Model):
     # Host interfaces the network forwards through (forward dev, macvtap members, SR-IOV PF).
     devices = models.JSONField(default=list, blank=True)
     portgroups = models.JSONField(default=list, blank=True)
+    # [{"ip", "hostnames": [...]}]: the DNS entries dnsmasq answers for the network.
+    dns_hosts = models.JSONField(default=list, blank=True)
     # [{"mac", "ip", "hostname", "expires"}]: libvirt's DHCP leases, refreshed by the monitor.
     leases = models.JSONField(default=list, blank=True)
     present = models.BooleanField(default=True, db_index=True)

@@ -29,6 +29,11 @@ ROWS = {
     "network:network_delete": ("get", lambda o: {"pk": _net(o).pk}, row(LOGIN, FORBIDDEN, NOT_FOUND, OK, OK)),
     "network:dhcp_host_add": ("post", lambda o: {"pk": _net(o).pk}, row(LOGIN, FORBIDDEN, NOT_FOUND, 422, 422)),
     "network:dhcp_host_remove": ("post", lambda o: {"pk": _net(o).pk}, row(LOGIN, FORBIDDEN, NOT_FOUND, 409, 409)),
+    "network:network_live": (
+        "post",
+        lambda o: {"pk": _net(o).pk, "section": "dns_host"},
+        row(LOGIN, FORBIDDEN, NOT_FOUND, 422, 422),
+    ),
     "network:network_new": ("get", lambda o: {}, MANAGERS_GET),
     "network:network_new_mode": ("get", lambda o: {"mode": "isolated"}, MANAGERS_GET),
     "network:network_new_xml": ("get", lambda o: {}, MANAGERS_GET),

@@ -178,3 +178,43 @@ def test_a_nic_on_a_network_takes_the_right_to_use_that_network(stack, demo_host
     # cannot attach devices; tests/real/test_qemu_networks.py attaches one on QEMU).
     op = finished(nic_services.vm_nic_add(actor=user, vm=vm, kind="network", source=mine, config=True, live=False))
     assert "not supported by the connection driver" in op.error
+
+
+def test_ranges_dns_hosts_and_portgroups_change_live_from_the_page(stack, demo_host, operator, made):
+    from django.test import Client
+    from django.urls import reverse
+
+    name = unique("net")
+    made.append(name)
+    _ok(services.network_create(actor=operator, host=demo_host, name=name, xml=isolated_xml(name, third=83)))
+    net = _row(demo_host, name)
+    client = Client()
+    client.force_login(operator)
+
+    def post(section, data):
+        url = reverse("network:network_live", args=[net.pk, section])
+        return client.post(url, {f"{section}-{k}": v for k, v in data.items()}, HTTP_HX_REQUEST="true")
+
+    # Refused with the reason, nothing queued: a range outside the subnet, a bad DNS name.
+    response = post("dhcp_range", {"start": "10.84.0.10", "end": "10.84.0.20"})
+    assert response.status_code == 422 and "outside the subnet 10.83.0.0/24" in response.content.decode()
+    assert post("dns_host", {"ip": "10.83.0.5", "hostnames": "bad_name!"}).status_code == 422
+
+    assert post("dhcp_range", {"start": "10.83.0.20", "end": "10.83.0.29"}).status_code == 200
+    assert post("dns_host", {"ip": "10.83.0.5", "hostnames": "db db.lab"}).status_code == 200
+    assert post("portgroup", {"name": "web", "vlan": "", "default": ""}).status_code == 200
+    wait_for(
+        lambda: len(VirtualNetwork.objects.get(pk=net.pk).portgroups) == 1, message="the three changes in the row"
+    )
+    net.refresh_from_db()
+    assert {"start": "10.83.0.20", "end": "10.83.0.29"} in net.dhcp_ranges
+    assert net.dns_hosts == [{"ip": "10.83.0.5", "hostnames": ["db", "db.lab"]}]
+    assert [p["name"] for p in net.portgroups] == ["web"]
+    with connection.connected(TEST_URI) as conn:
+        assert "db.lab" in conn.networkLookupByName(name).XMLDesc(0)
+
+    url = reverse("network:network_live", args=[net.pk, "dns_host"])
+    assert client.post(url, {"remove": "10.83.0.5"}, HTTP_HX_REQUEST="true").status_code == 204
+    wait_for(lambda: VirtualNetwork.objects.get(pk=net.pk).dns_hosts == [], message="the DNS host removed")
+    actions = AuditEvent.objects.filter(target_type="network", action="network.update", outcome="succeeded")
+    assert actions.count() == 4

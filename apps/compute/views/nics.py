@@ -8,13 +8,14 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
-from apps.authz.rights import rights
+from apps.authz.rights import may, rights
 from apps.compute.forms.nics import NicAddForm, NicRowForm
 from apps.compute.services import nics as nic_services
 from apps.compute.views.common import read_on_host, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt import nics
 from apps.compute.virt.xml.devices import MACVTAP_MODES, NIC_KINDS, NIC_MODELS
 from apps.network.selectors import usable_networks
+from apps.network.wiring import may_see_wiring
 
 
 def _rows(conn, vm, running):
@@ -44,6 +45,7 @@ def present(user, vm):
     if can_edit:
         found["networks"] = usable_networks(user, vm.host)
     return {
+        "wiring": may(user, "host.view", vm.host) and may_see_wiring(user, vm.host),
         "running": running,
         "can_edit": can_edit,
         "error": error,

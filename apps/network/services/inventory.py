@@ -23,6 +23,7 @@ NETWORK_FIELDS = (
     "dhcp_hosts",
     "devices",
     "portgroups",
+    "dns_hosts",
 )
 PORT_FIELDS = ("kind", "source", "portgroup", "openvswitch", "model", "target", "link_up")
 

@@ -12,6 +12,7 @@ from apps.authz.rights import authorize, rights
 from apps.core.htmx import render_page
 from apps.hosts.selectors import host_filter, hosts_visible
 from apps.network.forms.dhcp import DhcpHostForm
+from apps.network.forms.live import LIVE_FORMS, live_form, removal_xml
 from apps.network.live import network_page, present_networks
 from apps.network.models import VirtualNetwork
 from apps.network.selectors import visible_networks, with_attached
@@ -54,6 +55,7 @@ def network_detail(request, pk):
         **network_page(request.user, net),
         "read_only": read_only_reason(request.user, net, "network.manage"),
         "dhcp_form": DhcpHostForm(subnet_cidrs=net.addresses, existing=net.dhcp_hosts),
+        "live_forms": _live_forms(net),
     }
     return render_page(request, "network/network_detail.html", context, partial="network_summary")
 
@@ -138,11 +140,53 @@ def dhcp_host_remove(request, pk):
     return _done(request, net)
 
 
+@needs("network.manage", per_object=True)
+@require_POST
+def network_live(request, pk, section):
+    """Add (or, with `remove`, delete) a DHCP range, a DNS host or a portgroup, live."""
+    net = network_for(request.user, pk)
+    authorize(request.user, "network.manage", net)
+    if section not in LIVE_FORMS:
+        raise Http404("No such part of a network")
+    if "remove" in request.POST:
+        found = removal_xml(section, net, request.POST["remove"])
+        if found is None:
+            return HttpResponse("That entry is not in the network's definition any more.", status=409)
+        xml, what = found
+        services.network_update(
+            actor=request.user, network=net, section=section, command="delete", xml=xml, summary=f"removed {what}"
+        )
+        return _done(request, net)
+    form = live_form(section, net, request.POST)
+    status = 422
+    if form.is_valid():
+        services.network_update(
+            actor=request.user,
+            network=net,
+            section=section,
+            command="add",
+            xml=form.to_xml(),
+            summary=f"added {form.summary()}",
+        )
+        form, status = live_form(section, net), 200
+    context = {
+        **network_page(request.user, net),
+        "live_forms": _live_forms(net, {section: form}),
+        "queued": status == 200,
+    }
+    return render_page(request, "network/network_detail.html", context, partial="live_forms", status=status)
+
+
+def _live_forms(net, given=None):
+    return [(section, (given or {}).get(section) or live_form(section, net)) for section in LIVE_FORMS]
+
+
 urlpatterns = [
     path("", network_list, name="network_list"),
     path("<int:pk>/", network_detail, name="network_detail"),
     path("<int:pk>/delete/", network_delete, name="network_delete"),
     path("<int:pk>/dhcp-hosts/", dhcp_host_add, name="dhcp_host_add"),
     path("<int:pk>/dhcp-hosts/remove/", dhcp_host_remove, name="dhcp_host_remove"),
+    path("<int:pk>/live/<slug:section>/", network_live, name="network_live"),
     path("<int:pk>/<slug:action>/", network_action, name="network_action"),
 ]

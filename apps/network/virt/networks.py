@@ -24,6 +24,7 @@ class NetworkInfo:
     dhcp_hosts: list = field(default_factory=list)
     devices: list = field(default_factory=list)
     portgroups: list = field(default_factory=list)
+    dns_hosts: list = field(default_factory=list)
 
 
 def summary(xml) -> dict:
@@ -42,6 +43,7 @@ def summary(xml) -> dict:
         ],
         "devices": doc.forward_devices,
         "portgroups": [{"name": p.name, "vlan": p.vlan_tag, "default": bool(p.default)} for p in doc.portgroups],
+        "dns_hosts": [{"ip": h.ip, "hostnames": list(h.hostnames)} for h in (doc.dns.hosts if doc.dns is not None else [])],
     }
 
 
