@@ -80,8 +80,8 @@ def test_the_grant_form_searches_by_type_and_has_no_default(stack, demo_host, ad
     assert not Grant.objects.filter(user=bob).exists()
 
     # Grouped by type, and the search leaves only what matches.
-    expect(scope.locator("optgroup")).to_have_count(4)
-    for label in ("Everywhere", "Hosts", "Virtual machines", "Storage pools"):
+    expect(scope.locator("optgroup")).to_have_count(5)
+    for label in ("Everywhere", "Hosts", "Virtual machines", "Storage pools", "Virtual networks"):
         expect(scope.locator(f"optgroup[label='{label}']")).to_have_count(1)
     page.get_by_label("Search what the grant is on").fill(vm.name)
     expect(scope.locator(f"optgroup[label='Virtual machines'] option[value='vm:{vm.pk}']")).to_be_visible()

@@ -13,6 +13,7 @@ from apps.audit.models import AuditEvent
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.services import host_create
+from apps.network.models import VirtualNetwork
 from apps.storage.models import StoragePool
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
@@ -38,6 +39,7 @@ def running_vm(stack, qemu_conn, tiny_domain):
     host = host_create(actor=None, name="local", uri=QEMU_URI)
     vm = wait_for(lambda: VirtualMachine.objects.filter(host=host, name=name, state="running").first(), timeout=30)
     wait_for(lambda: StoragePool.objects.filter(host=host, name=pool_name, state="running").exists(), timeout=30)
+    wait_for(lambda: VirtualNetwork.objects.filter(host=host, name=net.name(), present=True).exists(), timeout=30)
     yield vm, pool_name, path, net.name()
     net.destroy()
     net.undefine()

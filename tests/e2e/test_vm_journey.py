@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from apps.compute.models import VirtualMachine
 from apps.compute.virt import domains
 from apps.hosts.services import host_create
+from apps.network.models import VirtualNetwork
 from apps.storage.models import StoragePool
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
@@ -35,6 +36,7 @@ def local(stack, qemu_conn):
     net.create()
     host = host_create(actor=None, name="local", uri=QEMU_URI)
     wait_for(lambda: StoragePool.objects.filter(host=host, name=pool_name, state="running").exists(), timeout=30)
+    wait_for(lambda: VirtualNetwork.objects.filter(host=host, name=net_name, present=True).exists(), timeout=30)
     made = []
     yield host, pool_name, net_name, made
     for name in made:  # what a failed run left behind

@@ -18,6 +18,7 @@ from apps.compute.services.create import create_plan, vm_create
 from apps.compute.virt import domains
 from apps.hosts.models import Host
 from apps.hosts.services import host_create
+from apps.network.models import VirtualNetwork
 from apps.storage.models import StoragePool
 from apps.storage.virt import pools
 from apps.storage.virt.pool_xml import Pool, Target
@@ -54,12 +55,18 @@ def _virsh(*args):
 
 
 @pytest.fixture
-def isolated_network(qemu_conn):
-    """A transient isolated network (no DHCP, so no dnsmasq needed) for the NIC to sit on."""
+def isolated_network(qemu_conn, local_host):
+    """A transient isolated network (no DHCP, so no dnsmasq needed) for the NIC to sit on, once the
+    monitor has it in the inventory (the wizard offers the inventory's networks)."""
     name = unique("kvmweb-net")
     xml = f"<network><name>{name}</name><bridge name='kvbr{name[-6:]}'/></network>"  # test input, not product XML
     subprocess.run(["virsh", "-c", QEMU_URI, "net-create", "/dev/stdin"], input=xml, text=True, check=True,
                    capture_output=True)  # fmt: skip
+    wait_for(
+        lambda: VirtualNetwork.objects.filter(host=local_host, name=name, present=True).exists(),
+        timeout=30,
+        message="the monitor to list the network",
+    )
     yield name
     subprocess.run(["virsh", "-c", QEMU_URI, "net-destroy", name], check=False, capture_output=True)
 
