@@ -5,22 +5,7 @@ only: kvmweb never defines either."""
 
 from apps.core.xml import Children, Prop, XMLObject
 
-
-class PciAddress(XMLObject):
-    TAG = "address"
-    domain = Prop("@domain")
-    bus = Prop("@bus")
-    slot = Prop("@slot")
-    function = Prop("@function")
-
-    @property
-    def text(self):
-        """0000:03:10.1, as lspci and sysfs write it ("" for an address libvirt wrote oddly)."""
-        try:
-            d, b, s, f = (int(v or "0", 16) for v in (self.domain, self.bus, self.slot, self.function))
-        except ValueError:
-            return ""
-        return f"{d:04x}:{b:02x}:{s:02x}.{f:x}"
+from .network_xml import PciAddress  # the same <address> element, read the same way
 
 
 class VirtFunctions(XMLObject):
