@@ -90,8 +90,10 @@ def nics_of(doc) -> tuple[NicInfo, ...]:
     return tuple(
         NicInfo(
             mac=(i.mac or "").lower(),
-            kind=i.type or "",
-            source=i.source_name,
+            # A running NIC on a network of host bridges, Open vSwitch or macvtap shows the type it
+            # was given (bridge, direct) beside the network's name: it is still on that network.
+            kind="network" if i.network else i.type or "",
+            source=i.network or i.source_name,
             portgroup=i.portgroup or "",
             openvswitch=i.virtualport == "openvswitch",
             model=i.model or "",
