@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from apps.compute.models import VirtualMachine
 from apps.storage.virt import volumes as volume_virt
-from tests.compute.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
+from tests.compute.lifecycle.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
 from tests.helpers import created_domains, unique, wait_for
 
 pytestmark = [pytest.mark.browser]

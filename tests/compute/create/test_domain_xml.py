@@ -21,7 +21,7 @@ from apps.hosts.virt.capabilities import HostLimits
 from apps.network.models import VirtualNetwork
 from apps.storage.models import StoragePool, StorageVolume
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 SOURCES = ["iso", "tree", "pxe", "import"]
 FIRMWARES = ["bios", "uefi"]
 FIXED_UUID = "6b1d3c52-2f0c-4b7e-9a51-0d5c3e7f9a10"

@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.compute.models import VirtualMachine
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains
-from tests.compute.test_inventory_overview import OS_ID, define_described
+from tests.compute.overview.test_inventory_overview import OS_ID, define_described
 from tests.conftest import PASSWORD
 
 

@@ -17,7 +17,7 @@ from apps.operations.models import Operation
 from apps.operations.services import operation_run
 from apps.storage.models import StorageVolume
 from apps.storage.virt import volumes as volume_virt
-from tests.compute.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
+from tests.compute.lifecycle.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from apps.compute.virt.xml import Disk, Domain, Interface
 from apps.compute.virt.xml.devices import NicError, normalize_mac
 from tests.helpers import created_domains, unavailable, unique
 
-GOLDEN = Path(__file__).parent / "golden" / "nics"
+GOLDEN = Path(__file__).parents[1] / "golden" / "nics"
 SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
 
 CASES = {

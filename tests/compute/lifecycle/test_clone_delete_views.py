@@ -9,8 +9,8 @@ from apps.audit.models import AuditEvent
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains
 from apps.operations.models import Operation
-from tests.compute.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
-from tests.compute.test_delete import vm_deleter  # noqa: F401  (a fixture)
+from tests.compute.lifecycle.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
+from tests.compute.lifecycle.test_delete import vm_deleter  # noqa: F401  (a fixture)
 from tests.helpers import unique
 
 pytestmark = pytest.mark.django_db

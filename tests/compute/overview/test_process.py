@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from apps.compute.virt import process
-from tests.compute.test_overview import _vm
+from tests.compute.overview.test_overview import _vm
 from tests.conftest import PASSWORD
 
 

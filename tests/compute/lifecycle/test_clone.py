@@ -22,7 +22,7 @@ from apps.operations.services import operation_run
 from apps.storage.models import StorageVolume
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import Volume
-from tests.compute.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
+from tests.compute.lifecycle.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
 from tests.conftest import PASSWORD
 from tests.helpers import created_domains, unique, wait_for
 
