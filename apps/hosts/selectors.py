@@ -3,10 +3,15 @@ from apps.authz.rights import scope_ids
 from .models import Host
 
 
-def hosts_visible(user):
-    ids = scope_ids(user, "host.view", "host")
+def hosts_where(user, permission):
+    """The hosts on which `user` holds `permission` (globally or granted on the host)."""
+    ids = scope_ids(user, permission, "host")
     qs = Host.objects.all()
     return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def hosts_visible(user):
+    return hosts_where(user, "host.view")
 
 
 DROPPED_HOST = "The host filter was left out: it names a host that your account may not see, or none."

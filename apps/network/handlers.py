@@ -3,7 +3,7 @@ slow tick for what no event announces (autostart, DHCP leases)."""
 
 from apps.hosts import monitor
 
-from .services.inventory import network_inventory_apply, network_inventory_sync, network_set_leases
+from .services.inventory import network_inventory_sync, network_refresh_inventory, network_set_leases
 from .virt import networks as network_virt
 
 SLOW_TICK = 15.0  # seconds; leases and autostart have no events
@@ -23,14 +23,4 @@ def sync_networks(host, conn):
 
 @monitor.on_event("network")
 def network_changed(host, conn, payload):
-    from .models import VirtualNetwork
-
-    uuid = payload.get("uuid") or network_virt.uuid_of(conn, payload["name"])
-    if uuid is None:  # gone by the time we look: the row of that name goes with it
-        row = VirtualNetwork.objects.filter(host=host, name=payload["name"], present=True).first()
-        if row is not None:
-            network_inventory_apply(host=host, uuid=str(row.uuid), info=None)
-        return
-    net = network_inventory_apply(host=host, uuid=uuid, info=network_virt.network_info(conn, uuid))
-    if net is not None and net.present:
-        network_set_leases(net, network_virt.leases(conn, uuid))
+    network_refresh_inventory(conn, host, payload["uuid"])

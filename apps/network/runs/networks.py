@@ -5,7 +5,7 @@ from apps.core.errors import OperationError
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.network.models import Port, VirtualNetwork
-from apps.network.services.inventory import network_inventory_apply, network_set_leases
+from apps.network.services.inventory import network_refresh_inventory
 from apps.network.services.networks import ACTIONS, NetworkError, check_definition
 from apps.network.virt import networks as network_virt
 from apps.operations.runners import require, runner
@@ -23,14 +23,6 @@ def _policy(op, target):
         raise OperationError(str(exc)) from None
 
 
-def refresh(conn, host, uuid):
-    """Re-read one network (and its leases) into the inventory after a change."""
-    net = network_inventory_apply(host=host, uuid=uuid, info=network_virt.network_info(conn, uuid))
-    if net is not None and net.present:
-        network_set_leases(net, network_virt.leases(conn, uuid))
-    return net
-
-
 @runner("network.create", permission="network.manage", target=_host, policy=_policy, private=["xml"])
 def create(op, host):
     p = op.params
@@ -44,7 +36,7 @@ def create(op, host):
         except OperationError:
             network_virt.undefine_quietly(conn, uuid)
             raise
-        net = refresh(conn, host, uuid)
+        net = network_refresh_inventory(conn, host, uuid)
     op.target_id = str(net.pk)
     op.save(update_fields=["target_id"])
     return f"network {net.name} defined" + (" and started" if p["start"] else "")
@@ -63,7 +55,7 @@ def edit(op, net):
         uuid = network_virt.define(conn, op.params["xml"])
         if uuid != str(net.uuid):
             raise OperationError("The definition names another network: keep its name and UUID.")
-        net = refresh(conn, net.host, uuid)
+        net = network_refresh_inventory(conn, net.host, uuid)
     later = " (it takes effect at the network's next start)" if net.active else ""
     return f"{net.name}: definition saved{later}"
 
@@ -72,7 +64,7 @@ def edit(op, net):
 def act(op, net):
     with connection.connected(net.host.uri) as conn:
         network_virt.act(conn, str(net.uuid), op.params["action"])
-        refresh(conn, net.host, str(net.uuid))
+        network_refresh_inventory(conn, net.host, str(net.uuid))
     return f"{net.name}: {ACTIONS[op.params['action']]}"
 
 
@@ -81,7 +73,7 @@ def update(op, net):
     p = op.params
     with connection.connected(net.host.uri) as conn:
         network_virt.update(conn, str(net.uuid), command=p["command"], section=p["section"], xml=p["xml"])
-        refresh(conn, net.host, str(net.uuid))
+        network_refresh_inventory(conn, net.host, str(net.uuid))
     return f"{net.name}: {p.get('summary') or p['command'] + ' ' + p['section']}"
 
 
@@ -108,6 +100,6 @@ def delete(op, net):
         for dom_uuid in users:
             network_virt.force_off(conn, dom_uuid)
         network_virt.delete(conn, uuid)
-        refresh(conn, net.host, uuid)
+        network_refresh_inventory(conn, net.host, uuid)
     stopped = f" after forcing off {', '.join(sorted(users.values()))}" if users else ""
     return f"network {net.name} deleted{stopped}"

@@ -9,6 +9,7 @@ from django.db import transaction
 from apps.core import realtime
 from apps.core.inventory import mirror_apply, mirror_sync
 from apps.network.models import Port, VirtualNetwork
+from apps.network.virt import networks as network_virt
 
 NETWORK_FIELDS = (
     "name",
@@ -67,6 +68,15 @@ def network_inventory_sync(*, host, infos, isolate=_together):
         return None
 
     return mirror_sync(VirtualNetwork, host=host, infos=infos, fields=NETWORK_FIELDS, apply=apply)
+
+
+def network_refresh_inventory(conn, host, uuid):
+    """Re-read one network (and its leases) into the inventory: after an operation on it, and on
+    each of its lifecycle events."""
+    net = network_inventory_apply(host=host, uuid=uuid, info=network_virt.network_info(conn, uuid))
+    if net is not None and net.present:
+        network_set_leases(net, network_virt.leases(conn, uuid))
+    return net
 
 
 def network_set_leases(net, leases):

@@ -14,19 +14,14 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.authz.decorators import needs
-from apps.authz.rights import authorize, may, rights
+from apps.authz.rights import authorize, may
 from apps.core.htmx import render_page
 from apps.hosts.models import Host
+from apps.hosts.selectors import hosts_where
 from apps.network.forms.create import MODE_FORMS, Taken
 from apps.network.forms.define_xml import NetworkXMLForm
 from apps.network.models import VirtualNetwork
 from apps.network.services.networks import NetworkError, network_create
-
-
-def manageable_hosts(user):
-    r = rights(user, "network.manage")
-    hosts = Host.objects.all()
-    return hosts if r.everything else hosts.filter(pk__in=r.ids("host"))
 
 
 def taken_on(host, besides=None):
@@ -64,7 +59,7 @@ def _host(request, hosts):
 
 
 def _start(request):
-    hosts = manageable_hosts(request.user)
+    hosts = hosts_where(request.user, "network.manage")
     if not hosts.exists():
         authorize(request.user, "network.manage")  # refused, audited, with the error page
     return hosts

@@ -88,16 +88,6 @@ def network_info(conn, uuid) -> NetworkInfo | None:
         raise from_libvirt(exc) from None
 
 
-def uuid_of(conn, name) -> str | None:
-    """The UUID of the host's network called `name` (events name networks), None if gone."""
-    try:
-        return conn.networkLookupByName(name).UUIDString()
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
-            return None
-        raise from_libvirt(exc) from None
-
-
 def network_xml(conn, uuid, *, inactive=False) -> str:
     """The running definition, or (inactive) the persistent one an edit starts from."""
     net = _lookup(conn, uuid)

@@ -8,8 +8,8 @@ from django import forms
 from django.utils.html import format_html
 
 from apps.accounts.forms import Styled
-from apps.authz.rights import rights
 from apps.hosts.models import Host
+from apps.hosts.selectors import hosts_where
 from apps.storage.forms.pool_fields import ModeField, NameField, PathField, id_field, path_prefixes, validate_selinux
 from apps.storage.models import Secret
 from apps.storage.virt.pool_xml import Permissions, Pool, Target
@@ -19,10 +19,7 @@ NEW_SECRET_URL = "/storage/secrets/new/"
 
 def manageable_hosts(user):
     """Hosts on which `user` may create pools (storage.manage granted globally or on the host)."""
-    manage = rights(user, "storage.manage")
-    if manage.everything:
-        return Host.objects.all()
-    return Host.objects.filter(pk__in=manage.ids("host") or [])
+    return hosts_where(user, "storage.manage")
 
 
 class SecretChoiceField(forms.ModelChoiceField):
