@@ -142,6 +142,12 @@ def test_deleting_a_network_running_vms_use_is_refused_with_their_names(stack, d
         services.network_delete(actor=operator, network=net)
     assert _row(demo_host, name) is not None
 
+    # Who may manage the network but not power the VM cannot have it forced off.
+    net_admin = _user_with("Network admin", ["network.view", "network.manage"], on=net)
+    with pytest.raises(PermissionDenied):
+        services.network_delete(actor=net_admin, network=net, stop_vms=True)
+    assert _row(demo_host, name) is not None and VirtualMachine.objects.get(pk=vm.pk).state == "running"
+
     _ok(services.network_delete(actor=operator, network=net, stop_vms=True))
     assert _row(demo_host, name) is None
     wait_for(lambda: VirtualMachine.objects.get(pk=vm.pk).state == "shutoff", message="the VM forced off")
