@@ -3,6 +3,35 @@
 // ("kv:resync"), since anything pushed before it was open (between the page's render and the
 // first connect, or while it was down) is lost.
 (function () {
+  // A swap settles at once: htmx wires new content (its hx-trigger listeners) when the swap
+  // settles, 20 ms later by default, and a live ask to re-read sent to an element in between
+  // reaches no listener. No page animates the settling.
+  htmx.config.defaultSettleDelay = 0;
+  // An element that re-reads itself on a live ask (hx-get, hx-trigger="kv:…") and is asked again
+  // while its last re-read is on its way would lose the ask: htmx queues it on the element, the
+  // answer replaces the element, and htmx sends nothing for an element that left the page. The
+  // ask is kept by id and repeated on the element that took its place once the answer is in, as
+  // that answer may have been read before the change the second ask is about.
+  const askedAgain = {};
+  document.addEventListener("htmx:trigger", function (evt) {
+    const elt = evt.target;
+    if (!elt.id || !elt.hasAttribute("hx-get") || !(elt.getAttribute("hx-trigger") || "").includes("kv:")) return;
+    if (!(elt.getAttribute("hx-swap") || "").startsWith("outerHTML")) return; // htmx's own queue holds
+    if (elt.classList.contains(htmx.config.requestClass)) askedAgain[elt.id] = true;
+  });
+  function askAgainSoon() {
+    if (Object.keys(askedAgain).length === 0) return;
+    setTimeout(function () {
+      Object.keys(askedAgain).forEach(function (id) {
+        const elt = document.getElementById(id);
+        if (elt && elt.classList.contains(htmx.config.requestClass)) return; // still on its way
+        delete askedAgain[id];
+        if (elt) htmx.ajax("GET", elt.getAttribute("hx-get"), { source: elt });
+      });
+    }, 0);
+  }
+  document.addEventListener("htmx:afterRequest", askAgainSoon);
+  document.addEventListener("htmx:afterSettle", askAgainSoon);
   function setStatus(text, cls) {
     const el = document.getElementById("live-status");
     if (!el) return;
