@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.storage",
     "apps.network",
     "apps.compute",
+    "apps.consoles",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,10 @@ KVMWEB_DEMO_NODE = os.environ.get("KVMWEB_DEMO_NODE", str(BASE_DIR / "apps/hosts
 # The monitor's tick: one bulk stats call per host, and the reconnect backoff ceiling.
 KVMWEB_MONITOR_TICK = float(os.environ.get("KVMWEB_MONITOR_TICK", 2.0))
 KVMWEB_RECONNECT_MAX = float(os.environ.get("KVMWEB_RECONNECT_MAX", 30.0))
+# Consoles (apps/consoles): how many a user may have open at once, and whether a user who may
+# see a VM but not use its console gets a view-only graphical console (no keys, no pointer).
+KVMWEB_CONSOLE_SESSIONS_PER_USER = int(os.environ.get("KVMWEB_CONSOLE_SESSIONS_PER_USER", 4))
+KVMWEB_CONSOLE_VIEW_ONLY = env_bool("KVMWEB_CONSOLE_VIEW_ONLY", default=False)
 
 LOGGING = {
     "version": 1,

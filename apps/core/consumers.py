@@ -13,6 +13,15 @@ def register_connect_check(check):
     return check
 
 
+def connect_refusal(user):
+    """The close code for a signed-in user whom a registered check refuses, or None."""
+    for check in _connect_checks:
+        code = check(user)
+        if code is not None:
+            return code
+    return None
+
+
 class LiveConsumer(WebsocketConsumer):
     """One socket per browser tab, authenticated by the Django session.
 
@@ -29,11 +38,10 @@ class LiveConsumer(WebsocketConsumer):
             self.accept()
             self.close(code=realtime.ENDED, reason="Your session has ended; sign in again.")
             return
-        for check in _connect_checks:
-            code = check(user)
-            if code is not None:
-                self.close(code=code)
-                return
+        code = connect_refusal(user)
+        if code is not None:
+            self.close(code=code)
+            return
         self.groups_joined = [*realtime.groups_for(user), realtime.user_group(user.pk)]
         for group in self.groups_joined:
             async_to_sync(self.channel_layer.group_add)(group, self.channel_name)

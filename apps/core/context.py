@@ -6,6 +6,7 @@ Celery tasks and management commands, and only the first has a request.
 
 import contextvars
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,6 +33,16 @@ def use(ctx: RequestContext):
 
 def reset(token):
     _current.reset(token)
+
+
+@contextmanager
+def using(ctx: RequestContext):
+    """use() for a block."""
+    token = use(ctx)
+    try:
+        yield ctx
+    finally:
+        reset(token)
 
 
 def client_ip(meta) -> str | None:

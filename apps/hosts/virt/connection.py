@@ -101,10 +101,10 @@ def drop(uri):
         conn = _conns.pop(uri, None)
         _failures.pop(uri, None)
     if conn is not None:
-        _close_quietly(conn)
+        close_quietly(conn)
 
 
-def _close_quietly(conn):
+def close_quietly(conn):
     try:
         conn.close()
     except libvirt.libvirtError:

@@ -43,6 +43,7 @@ class Graphics(XMLObject):
     keymap = Prop("@keymap")
     listen_type = Prop("listen/@type")  # address | network | socket | none
     listen_address = Prop("listen/@address")
+    listen_socket = Prop("listen/@socket")  # listen type socket: a unix socket on the host
 
     def __init__(self, type="vnc", listen="127.0.0.1", port=-1):
         self.el = etree.Element(self.TAG)

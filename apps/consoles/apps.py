@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ConsolesConfig(AppConfig):
+    name = "apps.consoles"
+    label = "consoles"
+
+    def ready(self):
+        from . import live, services  # noqa: F401  (live renderer, audit actions)

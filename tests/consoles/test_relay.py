@@ -1,0 +1,237 @@
+"""The graphical console's socket through the real ASGI stack (session auth, origin check) on the
+Redis layer, relaying to the VNC server of a tiny real QEMU domain: refusals with their reasons,
+the RFB handshake through the relay, a VNC password answered by the relay, the limit, and a
+revoked right closing an open console."""
+
+import asyncio
+import struct
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from apps.accounts.services import grant_add, grant_remove
+from apps.audit.models import AuditEvent
+from apps.authz.models import Grant
+from apps.compute.services import vm_inventory_apply
+from apps.compute.virt import consoles, domains
+from apps.compute.virt.xml import Domain
+from apps.compute.virt.xml.devices import Graphics
+from apps.consoles.models import ConsoleSession
+from apps.hosts.models import Host, HostState
+from kvmweb.asgi import application
+from tests.helpers import QEMU_URI, unique
+
+pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
+
+
+def headers_for(user):
+    headers = [(b"origin", b"http://localhost")]
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        headers.append((b"cookie", cookie.encode()))
+    return headers
+
+
+@pytest.fixture
+def local(qemu_conn, db):
+    return Host.objects.create(name="local", uri=QEMU_URI, state=HostState.UP)
+
+
+@pytest.fixture
+def vnc_vm(qemu_conn, local):
+    """vnc_vm(password=None, start=True) -> the inventory row of a diskless 32 MiB QEMU domain
+    with a VNC display on loopback (its firmware paints the screen)."""
+    made = []
+
+    def _make(*, password=None, start=True):
+        display = Graphics("vnc", listen="127.0.0.1")
+        if password:
+            display.passwd = password
+        spec = Domain(unique("console"), memory_mib=32, domain_type="qemu", uuid=str(uuid.uuid4()), graphics=[display])
+        dom_uuid = domains.define(qemu_conn, spec.to_xml())
+        made.append(dom_uuid)
+        if start:
+            domains.power(qemu_conn, dom_uuid, "start")
+        return vm_inventory_apply(host=local, uuid=dom_uuid, info=domains.domain_info(qemu_conn, dom_uuid))
+
+    yield _make
+    for dom_uuid in made:
+        domains.undefine(qemu_conn, dom_uuid)
+
+
+def _open(headers, vm, query=""):
+    return WebsocketCommunicator(application, f"/ws/vms/{vm.pk}/vnc/{query}", headers=headers)
+
+
+async def _closed(comm):
+    """The close the consumer sent (after accepting), as (code, reason)."""
+    connected, _ = await comm.connect()
+    assert connected, "a refusal is sent as a close after accepting, so its reason arrives"
+    message = await comm.receive_output(timeout=10)
+    assert message["type"] == "websocket.close", message
+    return message["code"], message.get("reason", "")
+
+
+async def _handshake(comm):
+    """Be noVNC: the relay's RFB greeting, security type None, ClientInit; returns ServerInit's
+    width, height and desktop name."""
+    connected, _ = await comm.connect()
+    assert connected
+    assert await comm.receive_from(timeout=10) == b"RFB 003.008\n"
+    await comm.send_to(bytes_data=b"RFB 003.008\n")
+    assert await comm.receive_from(timeout=5) == bytes([1, 1])  # one type: None
+    await comm.send_to(bytes_data=bytes([1]))
+    assert await comm.receive_from(timeout=5) == struct.pack(">I", 0)
+    await comm.send_to(bytes_data=bytes([1]))  # ClientInit, shared
+    init = b""
+    while len(init) < 24:
+        init += await comm.receive_from(timeout=10)
+    width, height = struct.unpack(">HH", init[:4])
+    (name_length,) = struct.unpack(">I", init[20:24])
+    while len(init) < 24 + name_length:
+        init += await comm.receive_from(timeout=5)
+    return width, height, init[24 : 24 + name_length].decode()
+
+
+def test_no_session_is_refused_with_the_reason(vnc_vm):
+    vm = vnc_vm(start=False)
+    code, reason = async_to_sync(_closed)(_open(headers_for(None), vm))
+    assert (code, reason) == (4001, "Your session has ended; sign in again.")
+
+
+def test_a_vm_the_user_may_not_see_is_not_found(vnc_vm, outsider):
+    vm = vnc_vm(start=False)
+    assert async_to_sync(_closed)(_open(headers_for(outsider), vm)) == (4404, "No such virtual machine.")
+
+
+def test_seeing_a_vm_is_not_using_its_console(vnc_vm, viewer):
+    vm = vnc_vm()
+    code, reason = async_to_sync(_closed)(_open(headers_for(viewer), vm))
+    assert code == 4403 and "vm.console" in reason
+    denied = AuditEvent.objects.filter(action="auth.denied", actor=viewer, target_id=str(vm.pk)).get()
+    assert denied.params == {"permission": "vm.console"}
+    assert not ConsoleSession.objects.exists()
+
+
+def test_a_right_on_another_vm_does_not_open_this_one(vnc_vm, django_user_model):
+    vm, other = vnc_vm(), vnc_vm(start=False)
+    user = django_user_model.objects.create_user("vic-vmuser")
+    grant_add(actor=None, user=user, role="VM user", scope=other)
+    assert async_to_sync(_closed)(_open(headers_for(user), vm)) == (4404, "No such virtual machine.")
+
+
+def test_a_stopped_vm_says_so(vnc_vm, operator):
+    vm = vnc_vm(start=False)
+    code, reason = async_to_sync(_closed)(_open(headers_for(operator), vm))
+    assert code == 4409 and "is not running" in reason
+    refused = AuditEvent.objects.get(action="console.refused", actor=operator)
+    assert refused.error == reason
+
+
+def test_the_rfb_handshake_comes_through_the_relay_and_the_session_is_audited(vnc_vm, operator):
+    vm = vnc_vm()
+    headers = headers_for(operator)
+
+    async def scenario():
+        comm = _open(headers, vm)
+        width, height, name = await _handshake(comm)
+        session = await sync_to_async(ConsoleSession.objects.get)(vm=vm, closed_at__isnull=True)
+        await comm.disconnect()
+        return width, height, name, session
+
+    width, height, name, session = async_to_sync(scenario)()
+    assert width > 0 and height > 0
+    assert vm.name in name  # QEMU names the desktop after the domain
+    assert (session.user, session.kind, session.view_only) == (operator, "vnc", False)
+    opened = AuditEvent.objects.get(action="console.open", actor=operator)
+    closed = AuditEvent.objects.get(action="console.close", actor=operator)
+    assert opened.target_id == str(vm.pk) and opened.params["kind"] == "vnc"
+    assert closed.params["reason"] == "Closed in the browser." and closed.params["seconds"] >= 0
+    assert ConsoleSession.objects.get(pk=session.pk).closed_at is not None
+
+
+def test_a_vnc_password_is_answered_by_the_relay(vnc_vm, operator, qemu_conn):
+    vm = vnc_vm(password="s3cr3tpw")
+    display = consoles.consoles(qemu_conn, str(vm.uuid)).display("vnc")
+    headers = headers_for(operator)
+
+    async def scenario():
+        reader, writer = await asyncio.open_connection(display.address, display.port)
+        await reader.readexactly(12)
+        writer.write(b"RFB 003.008\n")
+        count = (await reader.readexactly(1))[0]
+        offered = await reader.readexactly(count)
+        writer.close()
+        assert offered == bytes([2]), "the display itself asks for the password"
+        comm = _open(headers, vm)
+        result = await _handshake(comm)
+        await comm.disconnect()
+        return result
+
+    width, _height, name = async_to_sync(scenario)()
+    assert width > 0 and vm.name in name
+    for event in AuditEvent.objects.all():
+        assert "s3cr3tpw" not in str(event.params) + event.error
+
+
+def test_the_per_user_limit_refuses_one_more(vnc_vm, operator, settings):
+    settings.KVMWEB_CONSOLE_SESSIONS_PER_USER = 1
+    vm = vnc_vm()
+    headers = headers_for(operator)
+
+    async def scenario():
+        first = _open(headers, vm)
+        await _handshake(first)
+        refused = await _closed(_open(headers, vm))
+        await first.disconnect()
+        return refused
+
+    code, reason = async_to_sync(scenario)()
+    assert code == 4429 and "1 consoles open already" in reason
+
+
+def test_revoking_the_right_closes_an_open_console(vnc_vm, django_user_model):
+    vm = vnc_vm()
+    user = django_user_model.objects.create_user("vic-vmuser")
+    grant_add(actor=None, user=user, role="VM user", scope=vm)
+    grant = Grant.objects.get(user=user)
+    headers = headers_for(user)
+
+    async def scenario():
+        comm = _open(headers, vm)
+        await _handshake(comm)
+        await sync_to_async(grant_remove)(actor=None, grant=grant)
+        while True:  # screen updates may still be on their way; then the close
+            message = await comm.receive_output(timeout=2)
+            if message["type"] == "websocket.close":
+                return message["code"], message.get("reason", "")
+
+    assert async_to_sync(scenario)() == (4000, "Your right to this console was revoked.")
+    assert AuditEvent.objects.get(action="console.close").params["reason"] == "Your right to this console was revoked."
+
+
+def test_a_text_frame_closes_that_session_only(vnc_vm, operator):
+    vm = vnc_vm()
+    headers = headers_for(operator)
+
+    async def scenario():
+        bad, good = _open(headers, vm), _open(headers, vm)
+        await _handshake(bad)
+        await _handshake(good)
+        await bad.send_to(text_data="hello")
+        while (message := await bad.receive_output(timeout=5))["type"] != "websocket.close":
+            pass
+        await good.send_to(bytes_data=struct.pack(">BBHHHH", 3, 0, 0, 0, 8, 8))  # FramebufferUpdateRequest
+        update = await good.receive_from(timeout=10)
+        await good.disconnect()
+        return message["code"], update
+
+    code, update = async_to_sync(scenario)()
+    assert code == 4400
+    assert update[0] == 0  # a FramebufferUpdate: the other session goes on
