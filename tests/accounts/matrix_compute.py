@@ -1,4 +1,4 @@
-"""Route matrix rows: the VM list, the VM page and its power buttons."""
+"""Route matrix rows: the VM list, the VM page, its power buttons and its consoles."""
 
 from tests.accounts.matrix_common import (  # noqa: F401
     BAD,
@@ -23,4 +23,23 @@ ROWS = {
     ),
     # Bulk: vm_user holds vm.power on some VM, so reaches the empty POST's 400 like those above it.
     "compute:vm_bulk": ("post", lambda o: {}, row(LOGIN, FORBIDDEN, BAD, BAD, BAD)),
+    # Consoles: whoever sees the VM gets the tab (saying which right is missing, or the console);
+    # the socket checks vm.console again. Closing someone's console is for host.manage.
+    "consoles:vnc_tab": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
+    "consoles:vnc_window": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
+    "consoles:serial_tab": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
+    "consoles:serial_window": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
+    "consoles:sessions": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
+    "consoles:session_close": (
+        "post",
+        lambda o: {"pk": o["vm"].pk, "session_id": _console_session(o).pk},
+        row(LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, OK),
+    ),
 }
+
+
+def _console_session(o):
+    """An open graphical console of the world's VM, held by the operator."""
+    from apps.consoles.models import ConsoleSession
+
+    return ConsoleSession.objects.get_or_create(vm=o["vm"], user=o["users"]["operator"], kind="vnc")[0]
