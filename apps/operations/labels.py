@@ -20,6 +20,7 @@ LABELS = {
     "vm.clone": "Clone VM",
     "vm.delete": "Delete VM",
     "vm.settings": "Change settings",
+    "vm.display": "Change display and console",
     "vm.xml_edit": "Edit XML",
     "vm.snapshot_create": "Take snapshot",
     "vm.snapshot_delete": "Delete snapshot",

@@ -26,6 +26,7 @@ ROWS = {
     "compute:vm_snapshot_delete": ("post", VM, NO_NAME),
     "compute:vm_settings": ("get", VM, row(LOGIN, OK, NOT_FOUND, OK, OK)),
     "compute:vm_settings_save": ("post", VM, FORM),
+    "compute:vm_display_save": ("post", VM, FORM),
     "compute:vm_xml": ("get", VM, row(LOGIN, OK, NOT_FOUND, OK, OK)),
     "compute:vm_xml_save": ("post", VM, FORM),
 }

@@ -3,39 +3,29 @@ Redis layer, relaying to the VNC server of a tiny real QEMU domain: refusals wit
 the RFB handshake through the relay, a VNC password answered by the relay, the limit, and a
 revoked right closing an open console."""
 
-import asyncio
 import struct
-import uuid
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.test import Client
 
 from apps.accounts.services import grant_add, grant_remove
 from apps.audit.models import AuditEvent
 from apps.authz.models import Grant
-from apps.compute.services import vm_inventory_apply
 from apps.compute.virt import consoles, domains
-from apps.compute.virt.xml import Domain
-from apps.compute.virt.xml.devices import Graphics
 from apps.consoles.models import ConsoleSession
 from apps.hosts.models import Host, HostState
-from kvmweb.asgi import application
-from tests.helpers import QEMU_URI, unique
+from tests.consoles.rfb_client import (
+    closed,
+    define_vnc_domain,
+    handshake,
+    headers_for,
+    inventory_row,
+    offered_security,
+    vnc_socket,
+)
+from tests.helpers import QEMU_URI
 
 pytestmark = [pytest.mark.qemu, pytest.mark.django_db(transaction=True)]
-
-
-def headers_for(user):
-    headers = [(b"origin", b"http://localhost")]
-    if user is not None:
-        client = Client()
-        client.force_login(user)
-        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        headers.append((b"cookie", cookie.encode()))
-    return headers
 
 
 @pytest.fixture
@@ -45,20 +35,12 @@ def local(qemu_conn, db):
 
 @pytest.fixture
 def vnc_vm(qemu_conn, local):
-    """vnc_vm(password=None, start=True) -> the inventory row of a diskless 32 MiB QEMU domain
-    with a VNC display on loopback (its firmware paints the screen)."""
+    """vnc_vm(password=None, start=True) -> the inventory row of a tiny QEMU domain with VNC."""
     made = []
 
     def _make(*, password=None, start=True):
-        display = Graphics("vnc", listen="127.0.0.1")
-        if password:
-            display.passwd = password
-        spec = Domain(unique("console"), memory_mib=32, domain_type="qemu", uuid=str(uuid.uuid4()), graphics=[display])
-        dom_uuid = domains.define(qemu_conn, spec.to_xml())
-        made.append(dom_uuid)
-        if start:
-            domains.power(qemu_conn, dom_uuid, "start")
-        return vm_inventory_apply(host=local, uuid=dom_uuid, info=domains.domain_info(qemu_conn, dom_uuid))
+        made.append(define_vnc_domain(qemu_conn, password=password, start=start))
+        return inventory_row(qemu_conn, local, made[-1])
 
     yield _make
     for dom_uuid in made:
@@ -66,53 +48,23 @@ def vnc_vm(qemu_conn, local):
 
 
 def _open(headers, vm, query=""):
-    return WebsocketCommunicator(application, f"/ws/vms/{vm.pk}/vnc/{query}", headers=headers)
-
-
-async def _closed(comm):
-    """The close the consumer sent (after accepting), as (code, reason)."""
-    connected, _ = await comm.connect()
-    assert connected, "a refusal is sent as a close after accepting, so its reason arrives"
-    message = await comm.receive_output(timeout=10)
-    assert message["type"] == "websocket.close", message
-    return message["code"], message.get("reason", "")
-
-
-async def _handshake(comm):
-    """Be noVNC: the relay's RFB greeting, security type None, ClientInit; returns ServerInit's
-    width, height and desktop name."""
-    connected, _ = await comm.connect()
-    assert connected
-    assert await comm.receive_from(timeout=10) == b"RFB 003.008\n"
-    await comm.send_to(bytes_data=b"RFB 003.008\n")
-    assert await comm.receive_from(timeout=5) == bytes([1, 1])  # one type: None
-    await comm.send_to(bytes_data=bytes([1]))
-    assert await comm.receive_from(timeout=5) == struct.pack(">I", 0)
-    await comm.send_to(bytes_data=bytes([1]))  # ClientInit, shared
-    init = b""
-    while len(init) < 24:
-        init += await comm.receive_from(timeout=10)
-    width, height = struct.unpack(">HH", init[:4])
-    (name_length,) = struct.unpack(">I", init[20:24])
-    while len(init) < 24 + name_length:
-        init += await comm.receive_from(timeout=5)
-    return width, height, init[24 : 24 + name_length].decode()
+    return vnc_socket(headers, vm, query)
 
 
 def test_no_session_is_refused_with_the_reason(vnc_vm):
     vm = vnc_vm(start=False)
-    code, reason = async_to_sync(_closed)(_open(headers_for(None), vm))
+    code, reason = async_to_sync(closed)(_open(headers_for(None), vm))
     assert (code, reason) == (4001, "Your session has ended; sign in again.")
 
 
 def test_a_vm_the_user_may_not_see_is_not_found(vnc_vm, outsider):
     vm = vnc_vm(start=False)
-    assert async_to_sync(_closed)(_open(headers_for(outsider), vm)) == (4404, "No such virtual machine.")
+    assert async_to_sync(closed)(_open(headers_for(outsider), vm)) == (4404, "No such virtual machine.")
 
 
 def test_seeing_a_vm_is_not_using_its_console(vnc_vm, viewer):
     vm = vnc_vm()
-    code, reason = async_to_sync(_closed)(_open(headers_for(viewer), vm))
+    code, reason = async_to_sync(closed)(_open(headers_for(viewer), vm))
     assert code == 4403 and "vm.console" in reason
     denied = AuditEvent.objects.filter(action="auth.denied", actor=viewer, target_id=str(vm.pk)).get()
     assert denied.params == {"permission": "vm.console"}
@@ -123,12 +75,12 @@ def test_a_right_on_another_vm_does_not_open_this_one(vnc_vm, django_user_model)
     vm, other = vnc_vm(), vnc_vm(start=False)
     user = django_user_model.objects.create_user("vic-vmuser")
     grant_add(actor=None, user=user, role="VM user", scope=other)
-    assert async_to_sync(_closed)(_open(headers_for(user), vm)) == (4404, "No such virtual machine.")
+    assert async_to_sync(closed)(_open(headers_for(user), vm)) == (4404, "No such virtual machine.")
 
 
 def test_a_stopped_vm_says_so(vnc_vm, operator):
     vm = vnc_vm(start=False)
-    code, reason = async_to_sync(_closed)(_open(headers_for(operator), vm))
+    code, reason = async_to_sync(closed)(_open(headers_for(operator), vm))
     assert code == 4409 and "is not running" in reason
     refused = AuditEvent.objects.get(action="console.refused", actor=operator)
     assert refused.error == reason
@@ -140,7 +92,7 @@ def test_the_rfb_handshake_comes_through_the_relay_and_the_session_is_audited(vn
 
     async def scenario():
         comm = _open(headers, vm)
-        width, height, name = await _handshake(comm)
+        width, height, name = await handshake(comm)
         session = await sync_to_async(ConsoleSession.objects.get)(vm=vm, closed_at__isnull=True)
         await comm.disconnect()
         return width, height, name, session
@@ -162,15 +114,9 @@ def test_a_vnc_password_is_answered_by_the_relay(vnc_vm, operator, qemu_conn):
     headers = headers_for(operator)
 
     async def scenario():
-        reader, writer = await asyncio.open_connection(display.address, display.port)
-        await reader.readexactly(12)
-        writer.write(b"RFB 003.008\n")
-        count = (await reader.readexactly(1))[0]
-        offered = await reader.readexactly(count)
-        writer.close()
-        assert offered == bytes([2]), "the display itself asks for the password"
+        assert await offered_security(display) == bytes([2]), "the display itself asks for the password"
         comm = _open(headers, vm)
-        result = await _handshake(comm)
+        result = await handshake(comm)
         await comm.disconnect()
         return result
 
@@ -187,8 +133,8 @@ def test_the_per_user_limit_refuses_one_more(vnc_vm, operator, settings):
 
     async def scenario():
         first = _open(headers, vm)
-        await _handshake(first)
-        refused = await _closed(_open(headers, vm))
+        await handshake(first)
+        refused = await closed(_open(headers, vm))
         await first.disconnect()
         return refused
 
@@ -205,7 +151,7 @@ def test_revoking_the_right_closes_an_open_console(vnc_vm, django_user_model):
 
     async def scenario():
         comm = _open(headers, vm)
-        await _handshake(comm)
+        await handshake(comm)
         await sync_to_async(grant_remove)(actor=None, grant=grant)
         while True:  # screen updates may still be on their way; then the close
             message = await comm.receive_output(timeout=2)
@@ -222,8 +168,8 @@ def test_a_text_frame_closes_that_session_only(vnc_vm, operator):
 
     async def scenario():
         bad, good = _open(headers, vm), _open(headers, vm)
-        await _handshake(bad)
-        await _handshake(good)
+        await handshake(bad)
+        await handshake(good)
         await bad.send_to(text_data="hello")
         while (message := await bad.receive_output(timeout=5))["type"] != "websocket.close":
             pass

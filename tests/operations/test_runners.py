@@ -28,6 +28,7 @@ KINDS = {
     *(f"vm.nic_{a}" for a in ("add", "remove", "link")),
     *(f"vm.snapshot_{a}" for a in ("create", "revert", "delete")),
     "vm.settings",
+    "vm.display",
     "vm.xml_edit",
     "vm.create",
     "vm.define",

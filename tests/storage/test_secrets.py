@@ -29,6 +29,7 @@ from apps.core.errors import VirtError
 from apps.hosts.models import Host
 from apps.hosts.services import host_create
 from apps.hosts.virt import connection
+from apps.operations import handoff
 from apps.operations import services as operations_services
 from apps.operations.models import Operation
 from apps.operations.services import operation_run
@@ -66,7 +67,7 @@ def _redis():
 
 
 def _pending_values():
-    return _redis().keys(services.VALUE_PREFIX + "*")
+    return _redis().keys(handoff.VALUE_PREFIX + "*")
 
 
 def _table_text(model):

@@ -44,3 +44,14 @@ class SettingsForm(PageForm):
     def values(self):
         """What the service takes, and what the form shows again."""
         return self._values
+
+
+class DisplayForm(PageForm):
+    """The display and console settings: a new VNC password (never shown again), or clearing
+    it; adding a VNC display or a serial console."""
+
+    which = "display"
+    password = text(max_length=64)
+    clear_password = forms.BooleanField(required=False)
+    add_vnc = forms.BooleanField(required=False)
+    add_serial = forms.BooleanField(required=False)

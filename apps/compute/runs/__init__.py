@@ -2,4 +2,4 @@
 modules (ComputeConfig.ready does, in every process, so a service can check the kind it queues).
 Services never import this package."""
 
-from . import clone, create, delete, disks, nics, power, settings, snapshots, xmledit  # noqa: F401
+from . import clone, create, delete, disks, display, nics, power, settings, snapshots, xmledit  # noqa: F401

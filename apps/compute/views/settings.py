@@ -6,12 +6,14 @@ the operation's message says what really happened.
 """
 
 from django.urls import path
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
 from apps.authz.granters import read_only_reason
 from apps.authz.rights import rights
-from apps.compute.forms.settings import BOOT_SLOTS, SettingsForm
+from apps.compute.forms.settings import BOOT_SLOTS, DisplayForm, SettingsForm
+from apps.compute.services import display as display_services
 from apps.compute.services import settings as services
 from apps.compute.views.common import read, submit, tab, vm_or_403, vm_to_change
 from apps.compute.virt.settings import BOOT_DEVICES
@@ -46,6 +48,7 @@ def vm_settings(request, pk):
     context.update(
         error=error, can_edit=can_edit, read_only=None if can_edit else read_only_reason(request.user, vm, "vm.edit")
     )
+    context["display"], context["display_error"] = read(lambda: display_services.read(vm))
     return tab(request, vm, "settings", TEMPLATE, context)
 
 
@@ -73,7 +76,37 @@ def vm_settings_save(request, pk):
     return submit(request, vm, form, action, answer, done=done)
 
 
+@needs("vm.edit", per_object=True)
+@require_POST
+@sensitive_post_parameters("password")
+def vm_display_save(request, pk):
+    vm = vm_to_change(request, pk, "vm.edit")
+    form = DisplayForm(request.POST)
+    current, error = read(lambda: display_services.read(vm))
+
+    def action():
+        if current is None:
+            raise display_services.DisplayError(f"Cannot read the VM's display settings: {error}")
+        d = form.cleaned_data
+        return display_services.vm_display_change(
+            actor=request.user,
+            vm=vm,
+            password=d["password"],
+            clear_password=d["clear_password"],
+            add_vnc=d["add_vnc"],
+            add_serial=d["add_serial"],
+            current=current,
+        )
+
+    def answer(form, notice=""):
+        context = {"display": current, "display_error": error, "can_edit": True}
+        return tab(request, vm, "settings", TEMPLATE, context, form=form, notice=notice, partial="display_form")
+
+    return submit(request, vm, form, action, answer)
+
+
 urlpatterns = [
     path("<int:pk>/settings/", vm_settings, name="vm_settings"),
     path("<int:pk>/settings/save/", vm_settings_save, name="vm_settings_save"),
+    path("<int:pk>/settings/display/", vm_display_save, name="vm_display_save"),
 ]

@@ -6,9 +6,10 @@ from django.views.decorators.debug import sensitive_variables
 from apps.core.errors import OperationError
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
+from apps.operations.handoff import claim, discard
 from apps.operations.runners import runner
 from apps.storage.models import Secret
-from apps.storage.services.secrets import claim, discard, secret_inventory_apply
+from apps.storage.services.secrets import secret_inventory_apply
 from apps.storage.virt import secrets as secret_virt
 from apps.storage.virt.secret_xml import SecretSpec
 

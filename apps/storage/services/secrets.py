@@ -1,37 +1,26 @@
 """libvirt secrets: define, set value, delete — each authorized, an Operation on the host's worker.
 
-The value is write-only. It must reach the worker, yet never be stored in the database, in an
-audit row, in the Celery message or in a log. It travels through Redis under a random one-time
-key that expires after VALUE_TTL seconds; only that key's token goes into the Operation's params,
-and the worker takes the value with GETDEL, so it is read exactly once. Encrypting the value into
-the params with a key derived from SECRET_KEY was the alternative, and was refused: the
-ciphertext would then live in every database backup for ever, readable by anyone who later
-obtains SECRET_KEY, while a Redis entry is gone after one use or five minutes.
+The value is write-only: it travels to the worker once, through apps/operations/handoff.py.
 """
 
 import base64
 import binascii
-import secrets as tokens
 import uuid as uuidlib
-from functools import lru_cache
 
-import redis
-from django.conf import settings
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from apps.audit import registry
 from apps.authz.rights import authorize, rights
 from apps.hosts.models import Host, NewOnHost
-from apps.operations.services import OperationError, operation_queue
+from apps.operations.handoff import stash_on_commit
+from apps.operations.services import operation_queue
 from apps.storage.models import Secret, SecretUsage
 
 registry.register("secret.define", "defined secret")
 registry.register("secret.set_value", "set the value of secret")
 registry.register("secret.delete", "deleted secret")
 
-VALUE_TTL = 300  # seconds a value waits in Redis for its worker before it is dropped
-VALUE_PREFIX = "kvmweb:secret-value:"
 CEPH_HINT = "A Ceph key is base64, like AQBm…=="
 MAX_LENGTH = 255
 MAX_VALUE_BYTES = 64 * 1024
@@ -88,38 +77,6 @@ def value_bytes(usage_type, value):
         raw = value.encode("utf-8")
     if len(raw) > MAX_VALUE_BYTES:
         raise SecretError("The value is too long.")
-    return raw
-
-
-# -- the value's one-way trip to the worker ----------------------------------------------------
-
-
-@lru_cache(maxsize=4)
-def _redis(url):
-    return redis.Redis.from_url(url)
-
-
-@sensitive_variables("raw")
-def _stash_on_commit(raw):
-    """A fresh token for the value; the value is written to Redis only once the Operation is
-    committed (a rolled-back request leaves nothing behind), and before its task is sent, since
-    on_commit callbacks run in the order they were registered."""
-    token = tokens.token_urlsafe(32)
-    transaction.on_commit(lambda: _redis(settings.REDIS_URL).set(VALUE_PREFIX + token, raw, ex=VALUE_TTL))
-    return token
-
-
-@sensitive_variables("raw")
-def discard(token):
-    _redis(settings.REDIS_URL).delete(VALUE_PREFIX + token)
-
-
-def claim(token):
-    raw = _redis(settings.REDIS_URL).getdel(VALUE_PREFIX + token)
-    if raw is None:
-        raise OperationError(
-            f"The value was not picked up within {VALUE_TTL // 60} minutes and has been discarded; set it again."
-        )
     return raw
 
 
@@ -215,7 +172,7 @@ def secret_define(*, actor, host, usage_type, usage_id, description="", value=No
     params["value"] = "set" if raw else "not set"
     with transaction.atomic():
         if raw:
-            params["value_key"] = _stash_on_commit(raw)  # the audit scrubber masks *key* names
+            params["value_key"] = stash_on_commit(raw)  # the audit scrubber masks *key* names
         return operation_queue(
             actor=actor,
             kind="secret.define",
@@ -229,7 +186,7 @@ def secret_set_value(*, actor, secret, value):
     authorize(actor, "secret.manage", secret)
     raw = value_bytes(secret.usage_type, value)
     with transaction.atomic():
-        token = _stash_on_commit(raw)
+        token = stash_on_commit(raw)
         return operation_queue(
             actor=actor,
             kind="secret.set_value",
