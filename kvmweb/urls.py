@@ -24,6 +24,8 @@ urlpatterns = [
     path("login/", security_views.login, name="login"),
     path("logout/", security_views.logout, name="logout"),
     path("hosts/", include("apps.hosts.urls")),
+    path("vms/", include("apps.consoles.urls")),  # first: compute's "<pk>/<action>/" would take its paths
+    path("vms/", include("apps.consoles.screen_urls")),
     path("vms/", include("apps.compute.urls")),
     path("storage/", include("apps.storage.urls")),
     path("networks/", include("apps.network.urls")),

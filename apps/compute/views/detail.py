@@ -8,6 +8,7 @@ from apps.authz.decorators import needs
 from apps.authz.granters import read_only_reason
 from apps.compute.live import present_vm
 from apps.compute.views.common import vm_or_403
+from apps.core.csp import allows_terminal
 from apps.core.htmx import render_page
 
 # (key, label, url name): the order of the tab bar.
@@ -16,6 +17,8 @@ TABS = [
     ("disks", "Disks", "compute:vm_disks"),
     ("nics", "NICs", "compute:vm_nics"),
     ("snapshots", "Snapshots", "compute:vm_snapshots"),
+    ("console", "Console", "consoles:vnc_tab"),
+    ("serial", "Serial", "consoles:serial_tab"),
     ("settings", "Settings", "compute:vm_settings"),
     ("xml", "XML", "compute:vm_xml"),
     ("process", "QEMU process", "compute:vm_process"),
@@ -27,6 +30,7 @@ POWER_LABELS = ["Start", "Shut down", "Reboot", "Force off"]
 
 @needs("vm.view", per_object=True)
 @require_GET
+@allows_terminal  # the Serial tab's xterm.js loads into this page
 def vm_detail(request, pk):
     vm = vm_or_403(request, pk)
     present_vm(request.user, vm)
