@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
+from apps.authz.rights import may
 from apps.compute.live import present_vm
 from apps.compute.views.common import vm_or_403, vm_to_change
 from apps.core.htmx import render_page
@@ -47,10 +48,20 @@ def present(user, vm, kind):
     reason = info.reason if kind == ConsoleKind.VNC else info.serial_reason
     if reason:
         vv_url = spice_vv_url(vm) if kind == ConsoleKind.VNC and info.spice and info.running else ""
-        return {**context, "reason": reason, "vv_url": vv_url}
+        return {**context, "reason": reason, "vv_url": vv_url, "add_url": add_url(user, vm, kind, info, reason)}
     view_only = kind == ConsoleKind.VNC and console_mode(user, vm, kind) == VIEW
     ws_path = f"/ws/vms/{vm.pk}/{kind}/" + ("?view_only=1" if view_only else "")
     return {**context, "view_only": view_only, "ws_path": ws_path, "function_keys": range(1, 13)}
+
+
+def add_url(user, vm, kind, info, reason):
+    """Where someone who may change the VM adds the missing display or serial port (the Settings
+    tab's display form; it takes effect at the next boot), when that is what is missing: the VM
+    runs, and libvirt could be read and said it has none."""
+    if not info.running or reason.startswith("Could not read") or not vm.host.is_up or not may(user, "vm.edit", vm):
+        return ""
+    missing = info.graphics != "vnc" if kind == ConsoleKind.VNC else not info.has_serial
+    return reverse("compute:vm_detail", args=[vm.pk]) + "?tab=settings#display-form" if missing else ""
 
 
 def sessions_context(user, vm):

@@ -165,18 +165,30 @@ def test_a_stopped_vm_says_so(client, demo_host, operator):
         assert f'data-reread="{reverse(name, args=[vm.pk])}"' in body
 
 
-def test_no_display_and_no_serial_port_are_explained(client, demo_host, operator):
+def test_no_display_and_no_serial_port_are_explained_and_can_be_added(client, demo_host, operator, viewer):
     vm = console_vm(demo_host, displays=(), serial=False)
+    settings_url = reverse("compute:vm_detail", args=[vm.pk]) + "?tab=settings#display-form"
     _, body = page(client, operator, "consoles:vnc_tab", vm)
     assert f"{vm.name} has no graphical display" in body and "data-console=" not in body
+    assert f'href="{settings_url}">Add a VNC display in its settings' in body
     _, body = page(client, operator, "consoles:serial_tab", vm)
     assert f"{vm.name} has no serial console" in body and "Add a serial port" in body
+    assert f'href="{settings_url}">Add a serial console in its settings' in body
+    # Offered only to those who may change the VM, and not when the VM has what is asked for.
+    client.logout()
+    grant_add(actor=None, user=viewer, role="VM user", scope=vm)
+    _, body = page(client, viewer, "consoles:serial_tab", vm)
+    assert "has no serial console" in body and "console-add" not in body
+    client.logout()
+    _, body = page(client, operator, "consoles:vnc_tab", console_vm(demo_host, start=False))
+    assert "is not running" in body and "console-add" not in body
 
 
 def test_a_spice_only_vm_offers_remote_viewer(client, demo_host, operator):
     vm = console_vm(demo_host, displays=("spice",))
     _, body = page(client, operator, "consoles:vnc_tab", vm)
     assert "SPICE display only" in body and "data-console=" not in body
+    assert "Add a VNC display in its settings" in body
     # The .vv download is offered once its route exists (POST, with the CSRF token).
     assert ("console-vv" in body) == bool(spice_vv_url(vm))
 

@@ -114,6 +114,18 @@ if (!window.kvConsolesFollowVm) {
       htmx.trigger(part, "console-power");
     });
   });
+  // The toolbar's menus (<details>) close when the person clicks elsewhere or presses Escape.
+  function closeMenus(except) {
+    document.querySelectorAll(".kv-console details.console-menu[open]").forEach(function (menu) {
+      if (!except || !menu.contains(except)) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    closeMenus(evt.target);
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Escape") closeMenus(null);
+  });
   // The Reconnect button: a fresh console replaces the one shown.
   document.addEventListener("click", function (evt) {
     const button = evt.target.closest && evt.target.closest(".console-reconnect");
