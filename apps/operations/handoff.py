@@ -50,3 +50,25 @@ def claim(token):
             f"The value was not picked up within {VALUE_TTL // 60} minutes and has been discarded; set it again."
         )
     return raw
+
+
+# -- an answer the request waits for ------------------------------------------------------------
+
+REPLY_PREFIX = "kvmweb:reply:"
+
+
+def reply_key():
+    return REPLY_PREFIX + tokens.token_urlsafe(16)
+
+
+def reply(key, answer: str, *, ttl=60):
+    """The worker's answer to a request that waits for it (see wait_reply)."""
+    r = _redis(settings.REDIS_URL)
+    r.rpush(key, answer)
+    r.expire(key, ttl)
+
+
+def wait_reply(key, timeout):
+    """The answer pushed to `key`, or None after `timeout` seconds."""
+    answer = _redis(settings.REDIS_URL).blpop([key], timeout=timeout)
+    return None if answer is None else answer[1].decode()

@@ -21,6 +21,7 @@ LABELS = {
     "vm.delete": "Delete VM",
     "vm.settings": "Change settings",
     "vm.display": "Change display and console",
+    "vm.spice_ticket": "Issue a SPICE ticket",
     "vm.xml_edit": "Edit XML",
     "vm.snapshot_create": "Take snapshot",
     "vm.snapshot_delete": "Delete snapshot",

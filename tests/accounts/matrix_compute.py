@@ -35,6 +35,8 @@ ROWS = {
         lambda o: {"pk": o["vm"].pk, "session_id": _console_session(o).pk},
         row(LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, OK),
     ),
+    # The matrix's VM is on the test driver, which has no SPICE display: the file is refused (409).
+    "consoles:spice_vv": ("post", lambda o: {"pk": o["vm"].pk}, row(LOGIN, FORBIDDEN, NOT_FOUND, 409, 409)),
 }
 
 

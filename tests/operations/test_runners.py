@@ -29,6 +29,7 @@ KINDS = {
     *(f"vm.snapshot_{a}" for a in ("create", "revert", "delete")),
     "vm.settings",
     "vm.display",
+    "vm.spice_ticket",
     "vm.xml_edit",
     "vm.create",
     "vm.define",

@@ -204,6 +204,7 @@ THROUGH_THE_WORKER = {
     "apps.compute.runs.snapshots.snapshot": "tests/real/test_qemu_snapshots.py::test_internal_snapshot_with_memory_and_revert",
     "apps.compute.runs.settings.settings": "tests/real/test_qemu_settings.py::test_vcpus_and_memory_live_where_qemu_allows_else_next_boot",
     "apps.compute.runs.display.display": "tests/consoles/test_display_settings.py::test_a_vnc_password_set_live_then_cleared_and_a_serial_console_added",
+    "apps.consoles.runs.spice_ticket": "tests/consoles/test_spice.py::test_a_vv_file_carries_a_ticket_the_display_takes_for_two_minutes",
     "apps.compute.runs.xmledit.xml_edit": "tests/real/test_qemu_settings.py::test_title_live_and_an_xml_edit_libvirt_refuses",
     "apps.compute.runs.create.create": "tests/real/test_qemu_create.py::test_tiny_vm_with_a_new_qcow2_disk_boots_from_the_network",
     "apps.compute.runs.create.define": "tests/real/test_worker_families.py::test_define_from_xml_and_the_xml_policy_again_on_the_worker",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libvirt
 from lxml import etree
 
-from apps.core.errors import from_libvirt
+from apps.core.errors import VirtError, from_libvirt
 
 from . import domains
 from .domains import lookup
@@ -89,3 +89,27 @@ def add_serial_console(conn, uuid):
         doc.serial_console = True
         domains.define(conn, doc.to_xml(), validate=True)
     return "serial console added from the next boot"
+
+
+def set_ticket(conn, uuid, graphics_type, password, valid_to):
+    """Give the running display of `graphics_type` a password valid until `valid_to` (UTC, ISO
+    "YYYY-MM-DDTHH:MM:SS"), leaving connected clients connected: a one-person ticket for a viewer
+    such as remote-viewer. Only a display started with a password accepts one."""
+    dom = lookup(conn, uuid)
+    try:
+        live = Domain.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE))
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+    display = next((g for g in live.graphics if g.type == graphics_type), None)
+    if display is None:
+        raise VirtError(f"The running VM has no {graphics_type.upper()} display.")
+    if not display.passwd:
+        raise VirtError(
+            f"The {graphics_type.upper()} display was started without a password, so it takes no tickets: "
+            "anyone who reaches its port can connect."
+        )
+    display.passwd, display.passwd_valid_to, display.connected = password, valid_to, "keep"
+    try:
+        dom.updateDeviceFlags(etree.tostring(display.el, encoding="unicode"), libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
