@@ -8,7 +8,7 @@ import struct
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 
-from apps.accounts.services import grant_add, grant_remove
+from apps.accounts.services import grant_add, grant_remove, user_logout_everywhere, user_update
 from apps.audit.models import AuditEvent
 from apps.authz.models import Grant
 from apps.compute.virt import consoles, domains
@@ -181,3 +181,27 @@ def test_a_text_frame_closes_that_session_only(vnc_vm, operator):
     code, update = async_to_sync(scenario)()
     assert code == 4400
     assert update[0] == 0  # a FramebufferUpdate: the other session goes on
+
+
+@pytest.mark.parametrize(
+    ("end", "reason"),
+    [
+        (lambda user: user_logout_everywhere(actor=None, user=user), "You were signed out everywhere."),
+        (lambda user: user_update(actor=None, user=user, is_active=False), "Your account was deactivated."),
+    ],
+    ids=["signed-out-everywhere", "deactivated"],
+)
+def test_the_end_of_a_session_closes_an_open_console(vnc_vm, operator, end, reason):
+    vm = vnc_vm()
+    headers = headers_for(operator)
+
+    async def scenario():
+        comm = _open(headers, vm)
+        await handshake(comm)
+        await sync_to_async(end)(operator)
+        while True:
+            message = await comm.receive_output(timeout=2)
+            if message["type"] == "websocket.close":
+                return message["code"], message.get("reason", "")
+
+    assert async_to_sync(scenario)() == (4001, reason)
