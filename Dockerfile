@@ -8,11 +8,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libvirt-dev pkg
 COPY requirements.txt /tmp/
 RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
 WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund \
-    && mkdir -p vendor/htmx vendor/bootstrap \
-    && cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx-ext-ws/dist/ws.js vendor/htmx/ \
-    && cp node_modules/bootstrap/dist/css/bootstrap.min.css vendor/bootstrap/
+COPY package.json package-lock.json scripts/vendor ./
+RUN npm ci --no-audit --no-fund && sh vendor vendor
 
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends libvirt0 osinfo-db openssh-client \

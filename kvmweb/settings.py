@@ -203,6 +203,9 @@ KVMWEB_RECONNECT_MAX = float(os.environ.get("KVMWEB_RECONNECT_MAX", 30.0))
 # see a VM but not use its console gets a view-only graphical console (no keys, no pointer).
 KVMWEB_CONSOLE_SESSIONS_PER_USER = int(os.environ.get("KVMWEB_CONSOLE_SESSIONS_PER_USER", 4))
 KVMWEB_CONSOLE_VIEW_ONLY = env_bool("KVMWEB_CONSOLE_VIEW_ONLY", default=False)
+# On the local host the relay asks libvirt for a socket to the display (no address to reach, which
+# a container cannot); off, it connects to the address or unix socket the display listens on.
+KVMWEB_CONSOLE_GRAPHICS_FD = env_bool("KVMWEB_CONSOLE_GRAPHICS_FD", default=True)
 
 LOGGING = {
     "version": 1,

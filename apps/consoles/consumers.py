@@ -177,7 +177,7 @@ class VncConsumer(ConsoleConsumer):
 
     async def start(self):
         try:
-            reader, self.writer = await tunnel.open_display(self.vm.host.uri, self.display)
+            reader, self.writer = await tunnel.open_display(self.vm.host.uri, self.display, str(self.vm.uuid))
             await asyncio.wait_for(rfb.authenticate(reader, self.writer, self.display.password), tunnel.CONNECT_TIMEOUT)
         except (tunnel.Unreachable, rfb.RFBError) as exc:
             return await self.end(UNAVAILABLE, str(exc))

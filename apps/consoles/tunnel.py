@@ -1,5 +1,7 @@
-"""How the relay reaches a VM's display from the web process: directly on this machine (TCP or
-the display's unix socket), through SSH for a `qemu+ssh` host (the same user, port, key file and
+"""How the relay reaches a VM's display from the web process: on this machine, a socket libvirt
+hands over already connected (virDomainOpenGraphicsFD; it works wherever libvirt's socket does, a
+container included, whatever address the display listens on), else directly (TCP or the
+display's unix socket); through SSH for a `qemu+ssh` host (the same user, port, key file and
 known-hosts file as the host's URI; the port is opened on the far side, never exposed), or
 directly for a host reached over TLS/TCP when its display listens on an address other than
 loopback. Returns asyncio streams; nothing here blocks the event loop.
@@ -7,9 +9,15 @@ loopback. Returns asyncio streams; nothing here blocks the event loop.
 
 import asyncio
 import ipaddress
+import socket
 from urllib.parse import parse_qsl, urlsplit
 
+from django.conf import settings
+
+from apps.compute.virt import consoles as virt_consoles
+from apps.core.errors import VirtError
 from apps.hosts.validation import is_local
+from apps.hosts.virt import connection
 
 SSH_TRANSPORTS = ("ssh", "libssh", "libssh2")
 CONNECT_TIMEOUT = 10
@@ -66,12 +74,31 @@ class _ProcessWriter:
         await self.process.wait()
 
 
-async def open_display(uri, display):
+def _libvirt_socket(uri, uuid):
+    """A socket to the display from libvirt, or None where libvirt cannot give one."""
+    try:
+        with connection.connected(uri) as conn:
+            fd = virt_consoles.graphics_fd(conn, uuid)
+    except VirtError:
+        return None
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(False)
+    return sock
+
+
+async def open_display(uri, display, uuid=None):
     """(reader, writer) connected to the display's VNC server."""
     scheme = urlsplit(uri).scheme
     transport = scheme.partition("+")[2]
     try:
         if is_local(uri):
+            sock = (
+                await asyncio.to_thread(_libvirt_socket, uri, uuid)
+                if uuid and settings.KVMWEB_CONSOLE_GRAPHICS_FD
+                else None
+            )
+            if sock is not None:
+                return await asyncio.open_connection(sock=sock)
             if display.socket:
                 return await asyncio.wait_for(asyncio.open_unix_connection(display.socket), CONNECT_TIMEOUT)
             return await asyncio.wait_for(asyncio.open_connection(display.address, display.port), CONNECT_TIMEOUT)

@@ -108,7 +108,11 @@ def test_the_rfb_handshake_comes_through_the_relay_and_the_session_is_audited(vn
     assert ConsoleSession.objects.get(pk=session.pk).closed_at is not None
 
 
-def test_a_vnc_password_is_answered_by_the_relay(vnc_vm, operator, qemu_conn):
+@pytest.mark.parametrize("graphics_fd", [True, False], ids=["libvirt-socket", "tcp-with-password"])
+def test_a_vnc_password_is_answered_by_the_relay(vnc_vm, operator, qemu_conn, settings, graphics_fd):
+    """Locally the relay gets a socket from libvirt, for which the display skips its password;
+    over TCP (an SSH or remote host's path) the relay answers the password's DES challenge."""
+    settings.KVMWEB_CONSOLE_GRAPHICS_FD = graphics_fd
     vm = vnc_vm(password="s3cr3tpw")
     display = consoles.consoles(qemu_conn, str(vm.uuid)).display("vnc")
     headers = headers_for(operator)

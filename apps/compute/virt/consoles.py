@@ -50,6 +50,21 @@ def _display(graphics):
     return Display(graphics.type, address, port, listen, tls_port, graphics.passwd)
 
 
+def graphics_fd(conn, uuid, type_="vnc") -> int:
+    """A socket already connected to the running domain's display, from libvirt itself
+    (virDomainOpenGraphicsFD, passed over libvirt's unix socket): no address to reach, and the
+    display skips its password for it. Local connections only; VirtError where it cannot."""
+    dom = lookup(conn, uuid)
+    try:
+        doc = Domain.parse(dom.XMLDesc(0))
+        index = next((i for i, g in enumerate(doc.graphics) if g.type == type_), None)
+        if index is None:
+            raise VirtError(f"The running domain has no {type_} display.")
+        return dom.openGraphicsFD(index, libvirt.VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
+    except libvirt.libvirtError as exc:
+        raise from_libvirt(exc) from None
+
+
 def consoles(conn, uuid) -> Consoles:
     """The running domain's displays (from its live XML, read with the secure flag for the
     password) and whether it has a serial console."""
