@@ -209,3 +209,20 @@ def test_the_end_of_a_session_closes_an_open_console(vnc_vm, operator, end, reas
                 return message["code"], message.get("reason", "")
 
     assert async_to_sync(scenario)() == (4001, reason)
+
+
+def test_a_viewer_watches_view_only_where_an_administrator_allows_it(vnc_vm, viewer, settings):
+    settings.KVMWEB_CONSOLE_VIEW_ONLY = True
+    vm = vnc_vm()
+    headers = headers_for(viewer)
+
+    async def scenario():
+        comm = _open(headers, vm)
+        await handshake(comm)
+        session = await sync_to_async(ConsoleSession.objects.get)(vm=vm, closed_at__isnull=True)
+        await comm.disconnect()
+        return session
+
+    session = async_to_sync(scenario)()
+    assert (session.user, session.view_only) == (viewer, True)
+    assert AuditEvent.objects.get(action="console.open").params["view_only"] is True
