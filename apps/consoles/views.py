@@ -7,33 +7,20 @@ open; these pages say why a console cannot open, or carry the noVNC / xterm.js c
 down a console in use: its script reconnects, or re-reads the tab only while nothing is open.
 """
 
-from csp.decorators import csp_update
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.authz.decorators import needs
 from apps.authz.rights import may
 from apps.compute.live import present_vm
 from apps.compute.views.common import vm_or_403, vm_to_change
+from apps.core.csp import allows_terminal
 from apps.core.htmx import render_page
 
 from . import services, targets
 from .access import VIEW, console_mode, may_close_sessions, refusal
 from .models import ConsoleKind, ConsoleSession
-
-# xterm.js styles its terminal with <style> elements it writes at run time (cell sizes, colours),
-# which the site's policy (style-src 'self') refuses: the pages that show a serial console allow
-# inline style elements, still no inline script.
-XTERM_STYLES = {"style-src-elem": ["'self'", "'unsafe-inline'"]}
-
-
-def spice_vv_url(vm):
-    """Where a SPICE VM's .vv file for remote-viewer is asked for, once that route exists."""
-    try:
-        return reverse("consoles:spice_vv", args=[vm.pk])
-    except NoReverseMatch:
-        return ""
 
 
 def present(user, vm, kind):
@@ -47,11 +34,19 @@ def present(user, vm, kind):
     info = targets.describe(vm)
     reason = info.reason if kind == ConsoleKind.VNC else info.serial_reason
     if reason:
-        vv_url = spice_vv_url(vm) if kind == ConsoleKind.VNC and info.spice and info.running else ""
+        vv_url = (
+            reverse("consoles:spice_vv", args=[vm.pk])
+            if kind == ConsoleKind.VNC and info.spice and info.running
+            else ""
+        )
         return {**context, "reason": reason, "vv_url": vv_url, "add_url": add_url(user, vm, kind, info, reason)}
     view_only = kind == ConsoleKind.VNC and console_mode(user, vm, kind) == VIEW
     ws_path = f"/ws/vms/{vm.pk}/{kind}/" + ("?view_only=1" if view_only else "")
-    return {**context, "view_only": view_only, "ws_path": ws_path, "function_keys": range(1, 13)}
+    # A VM with SPICE beside VNC may also be opened in remote-viewer (vm.console: not for viewers).
+    vv_url = (
+        reverse("consoles:spice_vv", args=[vm.pk]) if kind == ConsoleKind.VNC and info.spice and not view_only else ""
+    )
+    return {**context, "view_only": view_only, "ws_path": ws_path, "vv_url": vv_url, "function_keys": range(1, 13)}
 
 
 def add_url(user, vm, kind, info, reason):
@@ -111,7 +106,7 @@ def vnc_window(request, pk):
 
 @needs("vm.view", per_object=True)
 @require_GET
-@csp_update(XTERM_STYLES)
+@allows_terminal  # xterm.js writes <style> elements
 def serial_window(request, pk):
     return _window(request, pk, ConsoleKind.SERIAL)
 

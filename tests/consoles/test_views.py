@@ -14,7 +14,6 @@ from apps.compute.virt import domains
 from apps.compute.virt.xml import Domain
 from apps.compute.virt.xml.devices import Graphics
 from apps.consoles.models import ConsoleSession
-from apps.consoles.views import spice_vv_url
 from apps.hosts.models import HostState
 from apps.hosts.virt import connection
 from tests.conftest import PASSWORD
@@ -189,8 +188,21 @@ def test_a_spice_only_vm_offers_remote_viewer(client, demo_host, operator):
     _, body = page(client, operator, "consoles:vnc_tab", vm)
     assert "SPICE display only" in body and "data-console=" not in body
     assert "Add a VNC display in its settings" in body
-    # The .vv download is offered once its route exists (POST, with the CSRF token).
-    assert ("console-vv" in body) == bool(spice_vv_url(vm))
+    # remote-viewer gets a .vv file made for this person (POST, with the CSRF token).
+    form = re.search(r'<form method="post" action="([^"]+)".*?</form>', body, re.S)
+    assert form and form.group(1) == reverse("consoles:spice_vv", args=[vm.pk])
+    assert "csrfmiddlewaretoken" in form.group(0) and "Download a .vv file for remote-viewer" in form.group(0)
+
+
+def test_spice_beside_vnc_is_offered_in_the_toolbar(client, demo_host, operator, viewer, settings):
+    vm = console_vm(demo_host, displays=("vnc", "spice"))
+    _, body = page(client, operator, "consoles:vnc_tab", vm)
+    assert 'data-console="vnc"' in body and "Open in remote-viewer (SPICE)" in body
+    # Not for someone who may only watch: the file opens the console with keyboard and mouse.
+    settings.KVMWEB_CONSOLE_VIEW_ONLY = True
+    client.logout()
+    _, body = page(client, viewer, "consoles:vnc_tab", vm)
+    assert "data-view-only" in body and "remote-viewer" not in body
 
 
 def test_a_host_that_is_down_is_named(client, demo_host, operator):

@@ -58,7 +58,9 @@ def test_the_console_tab_says_why_the_display_cannot_be_reached(transactional_db
     page.locator('#vm-tabs a[data-tab="console"]').click()
     console = page.locator(f'#vm-tab-{vm.pk}[data-tab="console"] .kv-console')
     # The socket opened, the relay could not reach the display, and the close says so.
-    expect(console.locator(".console-status")).to_contain_text("Disconnected: The VM's display listens only on its host itself")
+    expect(console.locator(".console-status")).to_contain_text(
+        "Disconnected: The VM's display listens only on its host itself"
+    )
     expect(console.locator(".console-reconnect")).to_be_visible()
     # Nobody is connected now: the refused console left no session behind.
     expect(page.locator(f"#console-sessions-{vm.pk}")).to_contain_text(f"Nobody has a console of {vm.name} open")
@@ -77,7 +79,9 @@ def test_a_stopped_vm_s_console_opens_once_it_runs(transactional_db, stack, demo
     )
     page.locator(f"#vm-summary-{vm.pk}").get_by_role("button", name="Start").click()
     # The VM's change re-reads the tab (no console was open in it), which now tries the display.
-    expect(section.locator(".kv-console .console-status")).to_contain_text("Disconnected: The VM's display listens only")
+    expect(section.locator(".kv-console .console-status")).to_contain_text(
+        "Disconnected: The VM's display listens only"
+    )
     tab.assert_quiet()
 
 
@@ -87,7 +91,9 @@ def test_the_pop_out_windows_stand_alone(transactional_db, stack, demo_host, ope
     page = tab.page
     tab.goto(f"/vms/{vm.pk}/console/window/")
     expect(page).to_have_title(f"{vm.name} · console · kvmweb")
-    expect(page.locator(".console-status")).to_contain_text("Disconnected: The VM's display listens only on its host itself")
+    expect(page.locator(".console-status")).to_contain_text(
+        "Disconnected: The VM's display listens only on its host itself"
+    )
     expect(page.get_by_role("button", name="Shut down")).to_be_visible()
 
     # The serial console attaches through libvirt, which the test driver cannot do: it says so,
