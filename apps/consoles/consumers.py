@@ -26,7 +26,7 @@ from apps.core.consumers import connect_refusal
 from apps.core.errors import VirtError
 
 from . import rfb, serial, services, targets, tunnel
-from .access import FULL, VIEW, console_mode, refusal
+from .access import FULL, VIEW, console_mode
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ MAX_FRAME = 2 << 20  # bytes of one browser frame
 def _client(scope):
     client = scope.get("client") or ("", 0)
     return context.client_ip({"REMOTE_ADDR": client[0]}) or ""
+
+
+def _fit(reason):
+    """A close reason as WebSocket allows it (123 bytes of UTF-8), cut at a word with "…"."""
+    if len(reason.encode()) <= 123:
+        return reason
+    cut = reason.encode()[:119].decode(errors="ignore").rsplit(" ", 1)[0]
+    return cut + " …"
 
 
 def _deny(user, vm):
@@ -69,7 +77,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.mode = await database_sync_to_async(console_mode)(user, self.vm, self.kind)
         if self.mode is None:
             await database_sync_to_async(_deny)(user, self.vm)
-            return await self.refuse(FORBIDDEN, await database_sync_to_async(refusal)(user, self.vm, self.kind))
+            # The tab already said it in full (access.refusal); a close reason holds 123 bytes.
+            return await self.refuse(FORBIDDEN, "You may not use this VM's console (the right vm.console).")
         reason = await self.prepare()
         if reason:
             return await self.refuse(UNAVAILABLE, reason)
@@ -111,7 +120,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         self.ended = True
         if code in (UNAVAILABLE, TOO_MANY) and getattr(self, "vm", None) is not None and self.session_id is None:
             await database_sync_to_async(services.refuse)(self.user, self.vm, self.kind, reason, client=self.client)
-        await self.close(code=code, reason=reason[:120])
+        await self.close(code=code, reason=_fit(reason))
 
     async def end(self, code, reason):
         """End the session once: release, record, close the socket with the reason."""
@@ -119,7 +128,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             return
         self.ended = True
         await self._release(reason)
-        await self.close(code=code, reason=reason[:120])
+        await self.close(code=code, reason=_fit(reason))
 
     async def _release(self, reason):
         if self.heartbeat is not None:

@@ -4,6 +4,7 @@ consumers connect to. Read from libvirt over the host's connection."""
 from dataclasses import dataclass
 
 from apps.compute.virt import consoles as virt_consoles
+from apps.hosts.models import HostState
 from apps.hosts.reads import read_on_host
 
 RUNNING = ("running", "blocked", "paused")
@@ -17,6 +18,7 @@ class ConsoleInfo:
     spice: bool
     has_serial: bool
     serial_reason: str  # why the serial console cannot open now ("" when it can)
+    unreadable: bool = False  # the reason is that libvirt could not be read (nothing is known)
 
 
 def _not_running(vm):
@@ -25,7 +27,7 @@ def _not_running(vm):
 
 def read(vm):
     """(Consoles from libvirt, the reason they cannot be read). Raises nothing."""
-    if not vm.host.is_up:
+    if vm.host.state == HostState.DOWN:  # not yet reached by the monitor (unknown): try anyway
         return None, f"Host {vm.host.name} is unreachable{': ' + vm.host.last_error if vm.host.last_error else ''}."
     found, error = read_on_host(vm.host, lambda conn: virt_consoles.consoles(conn, str(vm.uuid)))
     if error:
@@ -58,7 +60,7 @@ def serial_reason(vm, found):
 def describe(vm) -> ConsoleInfo:
     found, error = read(vm)
     if found is None:
-        return ConsoleInfo(vm.state in RUNNING, error, None, False, False, error)
+        return ConsoleInfo(vm.state in RUNNING, error, None, False, False, error, unreadable=True)
     graphics = "vnc" if found.display("vnc") else "spice" if found.display("spice") else None
     return ConsoleInfo(
         found.state in RUNNING,

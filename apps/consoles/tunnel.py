@@ -111,10 +111,7 @@ async def open_display(uri, display, uuid=None):
             )
             return process.stdout, _ProcessWriter(process)
         if display.socket or _loopback(display.address):
-            raise Unreachable(
-                "The VM's display listens only on its host itself; kvmweb reaches such displays on "
-                "this machine or through SSH (a qemu+ssh host)."
-            )
+            raise Unreachable("The display listens on its host only: kvmweb reaches it locally or over SSH.")
         return await asyncio.wait_for(asyncio.open_connection(display.address, display.port), CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise Unreachable(f"Could not reach the VM's display: {exc or 'timed out'}.") from None

@@ -53,7 +53,7 @@ def add_url(user, vm, kind, info, reason):
     """Where someone who may change the VM adds the missing display or serial port (the Settings
     tab's display form; it takes effect at the next boot), when that is what is missing: the VM
     runs, and libvirt could be read and said it has none."""
-    if not info.running or reason.startswith("Could not read") or not vm.host.is_up or not may(user, "vm.edit", vm):
+    if not info.running or info.unreadable or not may(user, "vm.edit", vm):
         return ""
     missing = info.graphics != "vnc" if kind == ConsoleKind.VNC else not info.has_serial
     return reverse("compute:vm_detail", args=[vm.pk]) + "?tab=settings#display-form" if missing else ""

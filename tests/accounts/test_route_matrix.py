@@ -153,7 +153,7 @@ for _area in (
 ):
     assert not set(_area.ROWS) & set(MATRIX), f"{_area.__name__} repeats a row"
     MATRIX.update(_area.ROWS)
-WEBSOCKET_ROUTES = {"ws/live/"}
+WEBSOCKET_ROUTES = {"ws/live/", "ws/vms/<int:pk>/vnc/", "ws/vms/<int:pk>/serial/"}
 
 
 def _walk(patterns, prefix=""):

@@ -23,7 +23,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.kvViolations.push(`${e.effectiveDirective} refused ${e.blockedURI || "inline"}: ${e.sample}`);
 });
 """
-VM_TABS = ("overview", "disks", "nics", "snapshots", "settings", "xml", "process")
+VM_TABS = ("overview", "disks", "nics", "snapshots", "console", "serial", "settings", "xml", "process")
 
 
 def _watched(open_tab, user):
