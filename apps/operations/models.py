@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 
 class Status(models.TextChoices):
@@ -20,30 +22,49 @@ class Operation(models.Model):
     """
 
     kind = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.CharField(max_length=500, blank=True)
     error = models.TextField(blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # op_actor_created leads with it
     )
     actor_name = models.CharField(max_length=150, blank=True)
     target_type = models.CharField(max_length=32)
     target_id = models.CharField(max_length=64)
     target_name = models.CharField(max_length=255)
-    host_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    host_id = models.BigIntegerField(null=True, blank=True)
     host_name = models.CharField(max_length=255, blank=True)
     params = models.JSONField(default=dict, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Whether the person who asked has seen that it failed: their failed operations not yet seen
+    # stay marked (a count beside "Operations") until they open them.
+    failure_seen = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The task center pages by (created_at, id), newest first, under any one filter: each
+        # filter's column leads an index that then runs in that order, so a page is one short
+        # index walk from its cursor at any depth (bench/task_center.py).
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="op_created"),
+            models.Index(fields=["actor", "created_at", "id"], name="op_actor_created"),
+            models.Index(fields=["status", "created_at", "id"], name="op_status_created"),
+            models.Index(fields=["host_id", "created_at", "id"], name="op_host_created"),
+            models.Index(fields=["kind", "created_at", "id"], name="op_kind_created"),
+            models.Index(fields=["actor"], condition=Q(status="failed", failure_seen=False), name="op_unseen_failed"),
+        ]
 
     @property
     def finished(self):
@@ -66,3 +87,25 @@ class Operation(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.target_name} [{self.status}]"
+
+
+class StepLevel(models.TextChoices):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class OperationStep(models.Model):
+    """One line of what the worker did for an operation (apps/operations/steps.py writes them),
+    shown in order on the operation's page."""
+
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="steps")
+    at = models.DateTimeField(default=timezone.now)
+    text = models.CharField(max_length=500)
+    level = models.CharField(max_length=8, choices=StepLevel.choices, default=StepLevel.INFO)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.operation_id} {self.at:%H:%M:%S} {self.text}"

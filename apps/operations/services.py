@@ -28,7 +28,7 @@ from apps.core import context, realtime
 from apps.core.errors import OperationCancelled, OperationError
 from apps.core.queues import host_queue
 
-from . import runners
+from . import runners, steps
 from .models import Operation, Status
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ def _finish(op, status, *, message="", error=""):
     outcome = Outcome.SUCCEEDED if status == Status.SUCCEEDED else Outcome.FAILED
     record(op.kind, outcome, actor=op.actor, target=op, params=runners.audited_params(op), error=error, operation=op)
     _publish(op)
+    steps.ended(op)  # the step log's last line, and the toast for who asked
 
 
 def _guard(op, runner):
@@ -138,16 +139,19 @@ def operation_run(operation_id):
         op.started_at = timezone.now()
         op.save(update_fields=["status", "started_at"])
         _publish(op)
+    steps.started(op)
 
     token = context.use(context.RequestContext(op.request_id, op.source_ip, op.user_agent))
     try:
         runner = runners.get(op.kind)
         try:
             target = _guard(op, runner)
-        except BaseException:
+        except BaseException as exc:
+            steps.refused(op, exc)
             if runner.cleanup is not None:
                 runner.cleanup(op)
             raise
+        steps.checked(op, runner)
         message = runner.run(op, target) or ""
     except OperationCancelled as exc:
         with transaction.atomic():
