@@ -1,6 +1,7 @@
 """What the monitor does for compute: resync on connect and tick, follow domain events.
 
-Cost per host: the tick is one bulk stats call (state, reason, vCPUs, memory). The domain's
+Cost per host: the tick is one bulk stats call (state, reason, vCPUs, memory, and the usage
+counters the graphs are made of) and the host's CPU and memory figures. The domain's
 configuration (autostart, title, description, OS variant) is read in full on connect and on
 each domain event; autostart, which no event announces, is re-read in one listing now and then.
 """
@@ -15,6 +16,7 @@ from .services.inventory import (
     vm_inventory_stopped,
     vm_inventory_sync,
 )
+from .stats import recorder
 from .virt import domains, process
 
 # Seconds between re-reads of autostart (one listAllDomains call per host).
@@ -43,9 +45,11 @@ def first_sync(host, conn):
 
 @monitor.on_tick
 def sync_all(host, conn):
+    infos = domains.list_domains(conn)
+    recorder.record(host, conn, infos)  # the graphs, from the counters the same call brought
     vm_inventory_sync(
         host=host,
-        infos=domains.list_domains(conn),
+        infos=infos,
         detected=True,
         full_info=lambda uuid: domains.domain_info(conn, uuid),
         started=_started(conn),

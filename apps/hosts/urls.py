@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import hosts, manage
+from .views import graphs, hosts, manage
 
 app_name = "hosts"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/", hosts.host_detail, name="host_detail"),
     path("<int:pk>/edit/", manage.host_edit, name="host_edit"),
     path("<int:pk>/remove/", manage.host_remove_view, name="host_remove"),
+    path("<int:pk>/graphs/data", graphs.host_graphs_data, name="host_graphs_data"),
 ]

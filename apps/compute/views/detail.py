@@ -14,6 +14,7 @@ from apps.core.htmx import render_page
 # (key, label, url name): the order of the tab bar.
 TABS = [
     ("overview", "Overview", "compute:vm_overview"),
+    ("graphs", "Graphs", "compute:vm_graphs"),
     ("disks", "Disks", "compute:vm_disks"),
     ("nics", "NICs", "compute:vm_nics"),
     ("snapshots", "Snapshots", "compute:vm_snapshots"),

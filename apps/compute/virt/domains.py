@@ -1,11 +1,12 @@
 """Domain adapters: plain dataclasses out, VirtError for every refusal."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import libvirt
 
 from apps.core.errors import VirtError, from_libvirt
 
+from . import stats as usage
 from .xml import Domain
 from .xml.domain import LIBOSINFO_NS as LIBOSINFO_NS  # named here too, where callers found it
 
@@ -41,6 +42,9 @@ REASONS = {
     "blocked": ("unknown",),
     "nostate": ("unknown",),
 }  # fmt: skip
+
+# States in which the domain's QEMU process runs, and so has usage counters.
+ACTIVE = frozenset({"running", "blocked", "paused", "shutdown", "pmsuspended"})
 
 EVENT_STOPPED = libvirt.VIR_DOMAIN_EVENT_STOPPED
 EVENT_UNDEFINED = libvirt.VIR_DOMAIN_EVENT_UNDEFINED
@@ -129,6 +133,8 @@ class DomainInfo:
     os_variant: str | None = None
     max_vcpus: int | None = None  # <vcpu>: what the guest may have hot-plugged, the quota's count
     nics: tuple[NicInfo, ...] | None = None  # with the configuration: the live XML's NICs
+    # The usage counters the bulk call returned (active domains only), for the graphs.
+    counters: usage.DomainCounters | None = field(default=None, compare=False, repr=False)
 
     @property
     def has_config(self):
@@ -136,14 +142,14 @@ class DomainInfo:
 
 
 def list_domains(conn, *, config=False) -> list[DomainInfo]:
-    """Every domain on the host with its state (and reason), vCPUs and memory, in one bulk call.
+    """Every domain on the host with its state (and reason), vCPUs and memory, in one bulk call,
+    which also brings the usage counters of the active ones (`DomainInfo.counters`).
 
     config=True (on connect) also reads each domain's configuration fields: one XML read per
     domain plus two bulk listings for autostart and persistence.
     """
-    wanted = libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_VCPU | libvirt.VIR_DOMAIN_STATS_BALLOON
     try:
-        records = conn.getAllDomainStats(wanted)
+        records = conn.getAllDomainStats(usage.WANTED)
         if config:
             autostart = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_AUTOSTART)
             persistent = _uuids(conn, libvirt.VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
@@ -167,17 +173,22 @@ def _from_stats(dom, stats):
     if "vcpu.current" not in stats or "balloon.maximum" not in stats:
         # Drivers without these stats (the test driver) answer info(): one extra call per
         # domain there, none on QEMU.
-        _state, max_mem, mem, vcpus, _cpu_time = dom.info()
-        return DomainInfo(dom.UUIDString(), dom.name(), state, vcpus, mem, max_mem, state_reason=reason)
+        _state, max_mem, mem, vcpus, cpu_time = dom.info()
+        counters = usage.counters_of(stats, vcpus=vcpus, memory_kib=mem, cpu_ns=cpu_time) if state in ACTIVE else None
+        return DomainInfo(
+            dom.UUIDString(), dom.name(), state, vcpus, mem, max_mem, state_reason=reason, counters=counters
+        )
     maximum = stats["balloon.maximum"]
+    vcpus, memory = stats["vcpu.current"], stats.get("balloon.current", maximum)
     return DomainInfo(
         uuid=dom.UUIDString(),
         name=dom.name(),
         state=state,
-        vcpus=stats["vcpu.current"],
-        memory_kib=stats.get("balloon.current", maximum),
+        vcpus=vcpus,
+        memory_kib=memory,
         max_memory_kib=maximum,
         state_reason=reason,
+        counters=usage.counters_of(stats, vcpus=vcpus, memory_kib=memory) if state in ACTIVE else None,
     )
 
 
