@@ -179,6 +179,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "reap-stale-operations": {"task": "operations.reap_stale", "schedule": 60.0},
+    # VM screen thumbnails (apps/consoles/screens.py): each up host's running VMs, every 30 s.
+    "refresh-screens": {"task": "consoles.screens_tick", "schedule": 30.0, "options": {"expires": 25}},
 }
 
 # Where dir/fs/netfs pools may put their target (a form error outside them), and the largest upload.

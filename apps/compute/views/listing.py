@@ -1,5 +1,6 @@
 """The VM list: all hosts or one, filtered, sorted and paged in the query, from the inventory
-(never a libvirt call per VM); bulk power actions on the selected rows."""
+(never a libvirt call per VM); bulk power actions on the selected rows. As a table, or (?view=cards)
+as cards that also show each VM's screen, read from the thumbnails the workers keep."""
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -44,6 +45,7 @@ def vm_list(request):
         "sort": filters.cleaned_data.get("sort") or "name",
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
+        "view": "cards" if request.GET.get("view") == "cards" else "table",
         "can_bulk": power.anywhere(),
         "can_create": rights(request.user, "vm.create").anywhere(),
         "bulk_actions": services.POWER_ACTIONS,
