@@ -4,32 +4,51 @@
 (function () {
   // Re-reads. <div id="x" data-kv-reread-on="ops-new op-12" hx-trigger="kv:reread"> re-reads
   // itself when a live signal of one of those names arrives (<!-- kv-signal:op-12 -->, see
-  // apps/core/realtime.signal). A burst of signals (a transfer's progress) makes one re-read;
-  // one arriving while a re-read is on its way makes one more after it, so the last is not lost.
+  // apps/core/realtime.signal); with data-kv-reread-busy="op-" also when a signal starting so
+  // arrives while a request that will replace it is on its way: a row's live update swapped into
+  // the old table would be lost under an answer read before it. A burst of signals (a transfer's
+  // progress) makes one re-read; one arriving while a re-read is on its way makes one more after
+  // it, so the last word is never lost.
   const DELAY_MS = 300;
   const pending = {};
+  const inflight = {}; // element id -> the requests on their way that will replace it
+  function busy(elt) {
+    return Boolean((inflight[elt.id] && inflight[elt.id].size) || elt.classList.contains("htmx-request") ||
+      elt.classList.contains(htmx.config.addedClass));
+  }
   function fire(id) {
     const elt = document.getElementById(id);
     if (!elt) {
       delete pending[id];
-      return;
-    }
-    if (elt.classList.contains("htmx-request")) {
+    } else if (busy(elt)) {
       pending[id] = setTimeout(function () { fire(id); }, DELAY_MS);
-      return;
+    } else {
+      delete pending[id];
+      htmx.trigger(elt, "kv:reread");
     }
-    delete pending[id];
-    htmx.trigger(elt, "kv:reread");
+  }
+  function wants(elt, name) {
+    if (elt.dataset.kvRereadOn.split(/\s+/).includes(name)) return true;
+    const prefix = elt.dataset.kvRereadBusy;
+    return Boolean(prefix) && name.startsWith(prefix) && busy(elt);
   }
   document.addEventListener("htmx:wsAfterMessage", function (evt) {
     for (const m of String(evt.detail.message).matchAll(/kv-signal:([\w-]+)/g)) {
       document.querySelectorAll("[data-kv-reread-on]").forEach(function (elt) {
-        if (!elt.id || pending[elt.id]) return;
-        if (elt.dataset.kvRereadOn.split(/\s+/).includes(m[1])) {
-          pending[elt.id] = setTimeout(function () { fire(elt.id); }, DELAY_MS);
-        }
+        if (!elt.id || pending[elt.id] || !wants(elt, m[1])) return;
+        pending[elt.id] = setTimeout(function () { fire(elt.id); }, DELAY_MS);
       });
     }
+  });
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    const target = evt.detail.target;
+    if (!target || !target.id || !target.hasAttribute("data-kv-reread-on")) return;
+    (inflight[target.id] = inflight[target.id] || new Set()).add(evt.detail.xhr);
+  });
+  ["htmx:afterRequest", "htmx:sendAbort", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function (evt) {
+      Object.values(inflight).forEach(function (requests) { requests.delete(evt.detail.xhr); });
+    });
   });
 
   // Toasts: a corner of the page they stack in (bottom right), a close button, and those that
