@@ -174,9 +174,10 @@ def _png(img):
     return out.getvalue()
 
 
-def refresh_vm(vm, *, force=False):
-    """Take one screenshot and store what changed; True if open pages were told. `force` (someone
-    pressed Refresh) announces it even when the screen is the same, so its time moves on."""
+def refresh_vm(vm, *, force=False, publish=True):
+    """Take one screenshot and store what changed; True if it changed (and, with `publish`, open
+    pages were told). `force` (someone pressed Refresh) counts the same screen as a change, so
+    its time moves on."""
     if not shows_screen(vm):
         return forget([vm])
     (_mime, data), error = read_on_host(vm.host, lambda conn: virt_consoles.screenshot(conn, str(vm.uuid)), ("", b""))
@@ -189,7 +190,7 @@ def refresh_vm(vm, *, force=False):
         # The same screen: nothing to convert; only a Refresh someone pressed moves its time on.
         again = {"checked": now, "taken": now} if force else {"checked": now}
         _r().pipeline().hset(key, mapping=again).expire(key, KEEP).execute()
-        if force:
+        if force and publish:
             publish_changed(vm.host_id, [vm.pk])
         return force
     fields = {"taken": now, "checked": now, "digest": digest, "width": 0, "height": 0, "error": "", "png": b""}
@@ -201,14 +202,15 @@ def refresh_vm(vm, *, force=False):
     else:
         fields["error"] = error
     _r().pipeline().hset(key, mapping=fields).expire(key, KEEP).execute()
-    publish_changed(vm.host_id, [vm.pk])
+    if publish:
+        publish_changed(vm.host_id, [vm.pk])
     return True
 
 
 def refresh_host(host, *, limit=PER_TICK):
     """One tick on one host: the screens of its running VMs (at most `limit`: those viewed in the
     last KEEP seconds first, then the ones whose picture is oldest), and the thumbnails of VMs no
-    longer running dropped. Returns the VMs whose picture changed."""
+    longer running dropped. Open pages hear of the changed ones in one message. Returns their ids."""
     vms = list(VirtualMachine.objects.filter(host=host, present=True).select_related("host"))
     running = [vm for vm in vms if shows_screen(vm)]
     forget([vm for vm in vms if not shows_screen(vm)])
@@ -219,7 +221,10 @@ def refresh_host(host, *, limit=PER_TICK):
             pipe.hget(PREFIX + str(vm.pk), "checked")
         checked = [float(v) if v else 0.0 for v in pipe.execute()]
     order = sorted(zip(running, checked, strict=True), key=lambda pair: (pair[0].pk not in viewed, pair[1]))
-    return [vm.pk for vm, _ in order[:limit] if refresh_vm(vm)]
+    changed = [vm.pk for vm, _ in order[:limit] if refresh_vm(vm, publish=False)]
+    if changed:
+        publish_changed(host.pk, changed)
+    return changed
 
 
 def forget(vms):
