@@ -18,7 +18,10 @@ A service names the kind of work it queues and never imports the code that does 
 - `cleanup`: called with the operation when the guard refuses it, for inputs that wait outside
   the database for the runner (a secret's value in Redis);
 - `private`: params the row keeps for the runner (a submitted XML text) that the outcome's audit
-  record must not carry.
+  record must not carry;
+- `cancellable`: the runner honours a cancel while it runs (it checks operation_cancel_requested
+  and undoes what it made); the task center offers Cancel on a running operation only then. A
+  queued operation of any kind can always be cancelled: no worker has touched it yet.
 
 The guard that uses all this runs once for every kind, in operations.services.operation_run.
 """
@@ -48,6 +51,7 @@ class Runner:
     time_limit: int | None = None
     private: tuple = ()
     cleanup: Callable | None = None
+    cancellable: bool = False
 
     def load(self, op):
         """The operation's target, or None when it is gone."""
@@ -65,7 +69,16 @@ _runners: dict[str, Runner] = {}
 
 
 def runner(
-    *kinds, permission, target, related=(), policy=None, soft_time_limit=None, time_limit=None, private=(), cleanup=None
+    *kinds,
+    permission,
+    target,
+    related=(),
+    policy=None,
+    soft_time_limit=None,
+    time_limit=None,
+    private=(),
+    cleanup=None,
+    cancellable=False,
 ):
     """Register the decorated function `(op, target) -> message` as the runner of `kinds`."""
     if soft_time_limit and not time_limit:
@@ -89,6 +102,7 @@ def runner(
                 time_limit=time_limit,
                 private=tuple(private),
                 cleanup=cleanup,
+                cancellable=cancellable,
             )
         return fn
 

@@ -10,6 +10,8 @@ outcome and a live update after commit.
 """
 
 import logging
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 
@@ -18,9 +20,13 @@ from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from apps.audit import registry as audit_actions
 from apps.audit.models import Outcome
 from apps.audit.services import record
 from apps.authz.rights import authorize
@@ -35,14 +41,26 @@ log = logging.getLogger(__name__)
 
 RUN_TASK = "operations.run"
 
+# How a run whose worker went away ends (killed, crashed, cut off at its hard time limit): "lost",
+# since nobody can tell how far it got. Until the model lists that status it ends "failed" with
+# the same message; likewise a cancelled run's audit outcome is "failed" until audit lists
+# "cancelled".
+LOST = getattr(Status, "LOST", Status.FAILED)
+CANCELLED_OUTCOME = getattr(Outcome, "CANCELLED", Outcome.FAILED)
+GRACE = 60  # seconds past a run's hard limit before the reaper calls it lost
+
+audit_actions.register("operation.cancel", "asked to cancel")
+
 __all__ = [
     "OperationCancelled",
     "OperationError",
     "operation_cancel",
     "operation_cancel_requested",
+    "operation_check_cancel",
     "operation_progress",
     "operation_queue",
     "operation_run",
+    "operation_watch",
 ]
 
 
@@ -94,7 +112,7 @@ def _finish(op, status, *, message="", error=""):
     op.message = (message or op.message)[:500]
     op.error = error
     op.save(update_fields=["status", "finished_at", "progress", "message", "error"])
-    outcome = Outcome.SUCCEEDED if status == Status.SUCCEEDED else Outcome.FAILED
+    outcome = {Status.SUCCEEDED: Outcome.SUCCEEDED, Status.CANCELLED: CANCELLED_OUTCOME}.get(status, Outcome.FAILED)
     record(op.kind, outcome, actor=op.actor, target=op, params=runners.audited_params(op), error=error, operation=op)
     _publish(op)
     steps.ended(op)  # the step log's last line, and the toast for who asked
@@ -129,9 +147,9 @@ def operation_run(operation_id):
     with transaction.atomic():
         op = Operation.objects.select_for_update().get(pk=operation_id)
         if op.status == Status.RUNNING:
-            # acks_late redelivered a task whose worker died mid-run: the hypervisor may or may
-            # not have acted, so say so rather than act twice.
-            _finish(op, Status.FAILED, error="The worker running this operation was lost; check the target's state.")
+            # acks_late redelivered a task whose worker process died mid-run (killed, crashed):
+            # the hypervisor may or may not have acted, so say so rather than act twice.
+            _finish(op, LOST, error=_lost_message(op))
             return op
         if op.status != Status.QUEUED:
             return op
@@ -177,15 +195,72 @@ def operation_run(operation_id):
 def operation_progress(op, percent, message=""):
     """Record how far running work has got and show it live (the panel and any page listening).
 
-    Executors call it as they advance (a transfer once per percent); it writes only progress and
-    message, since status belongs to operation_run. 100 is left for "succeeded".
+    Runners call it as they advance (a transfer once per percent); it writes only progress and
+    message, since status belongs to operation_run. 100 is left for "succeeded". Progress never
+    moves backwards, whatever order reports arrive in (a watcher thread and the runner both
+    report): the database keeps the greater figure. `percent` None says "no figure" (the page
+    shows a spinner) and changes only the message.
     """
-    op.progress = max(0, min(99, int(percent)))
-    fields = {"progress": op.progress}
+    fields = {}
     if message:
         op.message = fields["message"] = message[:500]
-    Operation.objects.filter(pk=op.pk, status=Status.RUNNING).update(**fields)
-    _publish(op)
+    if percent is not None:
+        value = max(0, min(99, int(percent)))
+        op.progress = max(op.progress or 0, value)
+        fields["progress"] = Greatest(Coalesce(F("progress"), value), value)
+    if fields:
+        Operation.objects.filter(pk=op.pk, status=Status.RUNNING).update(**fields)
+        _publish(op)
+
+
+class _Watch(threading.Thread):
+    """The runner's eyes while a libvirt call that has no progress and no abort (a volume copy,
+    an allocation) blocks its thread: once a second it reports `read()` (a fraction, or None when
+    nothing can be told) within the operation's span, and acknowledges a cancel request in the
+    message, since the cancel itself can only take effect when the call returns."""
+
+    def __init__(self, op, read, *, span, label, interval):
+        super().__init__(daemon=True)
+        self.op, self.read, self.span, self.label, self.interval = op, read, span, label, interval
+        self.done = threading.Event()
+
+    def run(self):
+        noted = False
+        try:
+            while not self.done.wait(self.interval):
+                fraction = self.read() if self.read is not None else None
+                if fraction is not None:
+                    low, high = self.span
+                    operation_progress(self.op, low + (high - low) * min(1.0, max(0.0, fraction)), self.label)
+                if not noted and (who := operation_cancel_requested(self.op)):
+                    noted = True
+                    operation_progress(
+                        self.op,
+                        None,
+                        f"Cancel asked by {who}: libvirt cannot stop this step midway, so what it makes "
+                        "is removed as soon as it ends.",
+                    )
+        except Exception:  # noqa: BLE001 — progress is a nicety; the call's own result decides
+            log.debug("progress watch of operation %s stopped", self.op.pk, exc_info=True)
+        finally:
+            db_connection.close()  # this thread's own database connection
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=self.interval + 5)
+
+
+@contextmanager
+def operation_watch(op, read=None, *, span=(0, 99), label="", interval=1.0):
+    """`with operation_watch(op, read, span=(10, 90), label="copying vda"):` around a blocking
+    call: progress from `read()` while it runs, a cancel acknowledged (see _Watch). Follow it with
+    operation_check_cancel(op), once the undo knows what the call made."""
+    watch = _Watch(op, read, span=span, label=label, interval=interval)
+    watch.start()
+    try:
+        yield watch
+    finally:
+        watch.stop()
 
 
 CANCEL_TTL = 24 * 3600  # a cancel flag outlives any run; Redis drops it afterwards
@@ -200,23 +275,48 @@ def _cancel_key(op_id):
     return f"kvmweb:operation-cancel:{op_id}"
 
 
-def operation_cancel(*, actor, op):
-    """Ask for an operation to stop. The caller authorizes: it knows which right the work needs.
+def _actor_name(actor):
+    return actor.get_username() if actor is not None and actor.is_authenticated else "the system"
 
-    A queued operation ends cancelled at once (its task then finds it no longer queued). A running
-    one gets a flag in Redis (no schema change, and workers read it cheaply between steps) that its
-    executor checks with operation_cancel_requested and answers by cleaning up and raising
-    OperationCancelled. Work that cannot stop midway never looks, and simply finishes.
+
+def operation_cancel(*, actor, op):
+    """Ask for an operation to stop. The caller authorizes: it knows which right the work needs
+    (the task center's view, storage's transfer_cancel) and whether the runner is cancellable.
+
+    The request is audited ("operation.cancel", who asked). A queued operation ends cancelled at
+    once (its task then finds it no longer queued; inputs waiting for it are dropped as when the
+    guard refuses). A running one gets a flag in Redis (no schema change, and workers read it
+    cheaply between steps) that its runner checks with operation_check_cancel and answers by
+    undoing what it made and raising OperationCancelled: the same cleanup as a failure.
     """
-    who = actor.get_username() if actor is not None and actor.is_authenticated else "the system"
+    who = _actor_name(actor)
     with transaction.atomic():
         op = Operation.objects.select_for_update().get(pk=op.pk)
+        if op.finished:
+            return op
+        record("operation.cancel", Outcome.REQUESTED, actor=actor, target=op, params={"kind": op.kind}, operation=op)
         if op.status == Status.QUEUED:
             _finish(op, Status.CANCELLED, error=f"Cancelled by {who} before it started.")
+            transaction.on_commit(lambda: _cleanup(op))
             return op
     if op.status == Status.RUNNING:
         _redis(settings.REDIS_URL).set(_cancel_key(op.pk), who, ex=CANCEL_TTL)
+        operation_progress(op, None, f"Cancel asked by {who}; stopping.")
     return op
+
+
+def _cleanup(op):
+    """Inputs that wait for a runner outside the database (a secret's value in Redis, a submitted
+    XML text) are dropped when no runner will take them."""
+    try:
+        cleanup = runners.get(op.kind).cleanup
+    except runners.UnknownKind:
+        return
+    if cleanup is not None:
+        try:
+            cleanup(op)
+        except Exception:  # noqa: BLE001 — the operation has ended; log and go on
+            log.exception("cleanup of operation %s (%s) failed", op.pk, op.kind)
 
 
 def operation_cancel_requested(op):
@@ -225,32 +325,60 @@ def operation_cancel_requested(op):
     return value.decode() if value else ""
 
 
-def _within_own_limit(op, now):
-    """Long work (transfers, clones) declares its own limit on its runner and is not stale just
-    because it outlasts the default task limit."""
+def operation_check_cancel(op, detail=""):
+    """Raise OperationCancelled ("Cancelled by alice<detail>.") when a cancel was asked for; a
+    runner calls it between steps, after recording what it made so its undo removes that too."""
+    who = operation_cancel_requested(op)
+    if who:
+        raise OperationCancelled(f"Cancelled by {who}{detail}.")
+
+
+def _limit(op):
+    """A run's hard time limit: its runner's (long work declares one) or the default task's."""
     try:
         limit = runners.get(op.kind).time_limit
     except runners.UnknownKind:
         limit = None
-    return bool(limit) and op.started_at >= now - timedelta(seconds=int(limit) + 60)
+    return int(limit or settings.CELERY_TASK_TIME_LIMIT)
 
 
-def operations_reap_stale():
-    """Fail operations no worker will finish: running past the hard time limit, or queued for
-    an hour with nobody consuming the host's queue."""
-    now = timezone.now()
-    running_cutoff = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    queued_cutoff = now - timedelta(hours=1)
-    running = Operation.objects.filter(status=Status.RUNNING, started_at__lt=running_cutoff)
-    stale = [op for op in running if not _within_own_limit(op, now)] + list(
-        Operation.objects.filter(status=Status.QUEUED, created_at__lt=queued_cutoff)
+def _lost_message(op, limit=None):
+    past = f", and it is now past its time limit ({limit} s)" if limit else ""
+    return (
+        f"The worker running it stopped (killed or crashed) before it ended{past}. How far it got is "
+        f"unknown: check {op.target_name}'s state before trying again."
     )
-    for op in stale:
+
+
+def operations_reap_stale(now=None):
+    """End operations no worker will finish (the beat runs it every minute):
+
+    - running past their own hard time limit (plus a minute's grace): their worker was killed,
+      crashed or cut off at that limit without writing an end, so they end lost, with an audit
+      record; that also releases what a running operation holds (the new VM's name, the host's
+      removal waits for it, the monitor reading changes as its doing);
+    - queued for an hour with nobody consuming the host's queue: failed.
+
+    `now` lets a test stand the clock past the limit."""
+    now = now or timezone.now()
+    queued_cutoff = now - timedelta(hours=1)
+    # Few operations run at once (one per worker slot), so each is judged by its own limit here.
+    lost = [
+        op
+        for op in Operation.objects.filter(status=Status.RUNNING, started_at__isnull=False)
+        if op.started_at < now - timedelta(seconds=_limit(op) + GRACE)
+    ]
+    orphans = list(Operation.objects.filter(status=Status.QUEUED, created_at__lt=queued_cutoff))
+    ended = 0
+    for op in lost + orphans:
         with transaction.atomic():
-            reason = (
-                "No worker finished this operation in time."
-                if op.status == Status.RUNNING
-                else "No worker picked this operation up."
-            )
-            _finish(op, Status.FAILED, error=reason)
-    return len(stale)
+            op = Operation.objects.select_for_update().get(pk=op.pk)
+            if op.status == Status.RUNNING:
+                _finish(op, LOST, error=_lost_message(op, _limit(op)))
+            elif op.status == Status.QUEUED:
+                _finish(op, Status.FAILED, error="No worker picked this operation up.")
+                transaction.on_commit(lambda op=op: _cleanup(op))
+            else:
+                continue
+            ended += 1
+    return ended

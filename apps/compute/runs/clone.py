@@ -1,49 +1,25 @@
-"""vm.clone on the worker (apps/compute/services/clone.py queues it): copy each disk through
-its pool while a watcher reports progress, copy or renew the NVRAM, define the rewritten XML, and
-bring the new VM into the inventory. Anything failing on the way removes what was made.
+"""vm.clone on the worker (apps/compute/services/clone.py queues them): copy each disk through
+its pool (storage's copy_volume reports the copy's bytes), copy or renew the NVRAM, define the
+rewritten XML, and bring the new VM into the inventory. Anything failing on the way removes what
+was made, and so does a cancel: it is checked before each disk and when each copy ends (libvirt
+cannot stop a copy midway), and once more before the new VM is defined.
 """
-
-import threading
-
-from django.db import connection as db_connection
 
 from apps.compute.models import VirtualMachine
 from apps.compute.services.clone import CLONE_TIME_LIMIT
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, lifecycle
-from apps.core.errors import OperationCancelled, OperationError
+from apps.core.errors import OperationError
+from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.runners import require, runner
-from apps.operations.services import operation_cancel_requested, operation_progress
+from apps.operations.services import operation_check_cancel, operation_progress
+from apps.operations.steps import operation_step
 from apps.storage.models import StoragePool
+from apps.storage.runs.allocation import copy_volume
 from apps.storage.services.volumes import refresh_quietly
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import FORMATS, Volume
-
-
-class _CopyWatcher(threading.Thread):
-    """Reports a copy's progress while createXMLFrom blocks: libvirt gives no progress for it, so
-    the new volume's allocation is read once a second and set against the source's."""
-
-    def __init__(self, report, read_allocation, expected):
-        super().__init__(daemon=True)
-        self.report, self.read_allocation, self.expected = report, read_allocation, max(expected, 1)
-        self.done = threading.Event()
-
-    def run(self):
-        try:
-            while not self.done.wait(1.0):
-                allocation = self.read_allocation()
-                if allocation is not None:
-                    self.report(min(1.0, allocation / self.expected))
-        except Exception:  # noqa: BLE001 — progress is a nicety; the copy's own result decides
-            pass
-        finally:
-            db_connection.close()  # this thread's own database connection
-
-    def stop(self):
-        self.done.set()
-        self.join(timeout=5)
 
 
 def _pool_rights(op, vm):
@@ -53,7 +29,7 @@ def _pool_rights(op, vm):
         require(op, "storage.manage", pool)
 
 
-def _copy_disk(conn, op, d, pools, progress):
+def _copy_disk(conn, op, d, pools, span, label):
     source_pool, pool = pools[d["source_pool_id"]], pools[d["pool_id"]]
     spec = Volume(
         name=d["new_name"],
@@ -61,19 +37,17 @@ def _copy_disk(conn, op, d, pools, progress):
         allocation=d["allocation"] if d["allocation"] >= d["capacity"] else 0,
         format=d["format"] if d["format"] in FORMATS else "raw",
     )
-
-    def allocation():
-        info = volume_virt.volume_info(conn, str(pool.uuid), d["new_name"])
-        return info.allocation if info else None
-
-    watcher = _CopyWatcher(progress, allocation, d["allocation"])
-    watcher.start()
-    try:
-        return volume_virt.clone(
-            conn, str(pool.uuid), d["source_volume"], spec.to_xml(), source_pool_uuid=str(source_pool.uuid)
-        ).path
-    finally:
-        watcher.stop()
+    return copy_volume(
+        op,
+        conn,
+        pool_uuid=str(pool.uuid),
+        source_name=d["source_volume"],
+        xml=spec.to_xml(),
+        expected=d["allocation"],
+        source_pool_uuid=str(source_pool.uuid),
+        span=span,
+        label=label,
+    ).path
 
 
 # Copying big disks outlasts the default task limit.
@@ -84,6 +58,7 @@ def _copy_disk(conn, op, d, pools, progress):
     related=["host"],
     policy=_pool_rights,
     soft_time_limit=CLONE_TIME_LIMIT,
+    cancellable=True,
 )
 def clone(op, vm):
     p = op.params
@@ -104,21 +79,22 @@ def clone(op, vm):
         now = {s.target: s for s in lifecycle.parse_disks(xml)}
         try:
             paths = {}
+            # Each disk's share of the bar is its allocated bytes, which is what the copy moves.
             weights = [max(d["allocation"], 1) for d in p["disks"]] or [1]
+            total = sum(weights)
             for i, d in enumerate(p["disks"]):
                 if d["target"] not in now or not now[d["target"]].writable:
                     raise OperationError(f"{vm.name}'s disk {d['target']} changed since the clone was asked for.")
-                if cancelled := operation_cancel_requested(op):
-                    raise OperationCancelled(f"Cancelled by {cancelled} before copying {d['target']}.")
-                done = sum(weights[:i])
-                label = f"copying {d['target']} to {pools[d['pool_id']].name}/{d['new_name']} ({i + 1} of {len(p['disks'])})"
-
-                def progress(fraction, done=done, w=weights[i], label=label):
-                    operation_progress(op, 5 + 85 * (done + fraction * w) / sum(weights), label)
-
-                progress(0)
-                paths[d["target"]] = _copy_disk(conn, op, d, pools, progress)
+                operation_check_cancel(op, f" before copying {d['target']}")
+                where = f"{pools[d['pool_id']].name}/{d['new_name']}"
+                label = f"copying {d['target']} to {where} ({i + 1} of {len(p['disks'])})"
+                operation_step(op, f"Copying {d['target']} ({human(d['allocation'])} allocated) to {where}.")
+                span = (5 + 85 * sum(weights[:i]) / total, 5 + 85 * sum(weights[: i + 1]) / total)
+                # copy_volume leaves nothing behind when it fails or is cancelled; only a finished
+                # copy is this clone's to remove (a name clash must not delete someone's volume).
+                paths[d["target"]] = _copy_disk(conn, op, d, pools, span, label)
                 created.append((pools[d["pool_id"]], d["new_name"]))
+            operation_check_cancel(op, " before the new VM was defined")
             operation_progress(op, 92, f"defining {p['name']}")
             nvram, nvram_note = _nvram(conn, p, pools, created)
             taken = lifecycle.used_macs(conn)

@@ -5,6 +5,8 @@ are fetched and uploaded into volumes, the install document is defined (VALIDATE
 asked, and then the final document (boot from disk) is defined in its place, so the next boot is a
 normal one — virt-install's two phases. Whatever fails, everything this operation made is removed
 again (the domain undefined, its volumes deleted), and the error is libvirt's (or the download's).
+A cancel is honoured the same way until the domain is defined: during a preallocation, between
+the pieces of a download (the bar is the bytes of kernel and initrd together), between steps.
 """
 
 import tempfile
@@ -24,10 +26,11 @@ from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.operations.models import Operation
 from apps.operations.runners import require, runner
-from apps.operations.services import operation_progress
+from apps.operations.services import operation_check_cancel, operation_progress
+from apps.operations.steps import operation_step
 from apps.storage.models import StoragePool
+from apps.storage.runs.allocation import create_volume
 from apps.storage.services.pools import pool_refresh_inventory
-from apps.storage.services.volumes import create_on_pool
 from apps.storage.virt import streams
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import Volume
@@ -66,47 +69,81 @@ def _pool(p, key="pool_id"):
     return StoragePool.objects.select_related("host").get(pk=p[key])
 
 
-def _new_disk(op, conn, made):
+def _new_disk(op, conn, made, span):
     d = op.params["disk"]
     if volume_virt.volume_info(conn, d["pool_uuid"], d["name"]) is not None:
         raise OperationError(f"The pool already has a volume named {d['name']}.")
-    operation_progress(op, 5, f"creating {d['name']} ({human_bytes(d['capacity'])})")
-    info = create_on_pool(
-        conn, _pool(d), name=d["name"], capacity=d["capacity"], format=d["format"], preallocate=d["preallocate"]
+    kind = "preallocated" if d["preallocate"] else "sparse"
+    operation_step(op, f"Creating the {kind} disk {d['name']} ({human_bytes(d['capacity'])}).")
+    # Leaves nothing behind when it fails or is cancelled; from here on it is the undo's.
+    info = create_volume(
+        op,
+        conn,
+        _pool(d),
+        name=d["name"],
+        capacity=d["capacity"],
+        format=d["format"],
+        preallocate=d["preallocate"],
+        span=span,
     )
     made.volumes.append((d["pool_uuid"], d["name"]))
     return info.path
 
 
-def _tree_images(op, conn, made):
+def _tree_images(op, conn, made, span):
     """Find, fetch and upload the tree's kernel and initrd next to the new disk."""
     p = op.params
     entry = create_xml.os_entry(p.get("os_id"))
     tree = entry.tree(p.get("arch", "x86_64")) if entry else None
-    operation_progress(op, 10, f"looking for the kernel and initrd under {p['tree']['url']}")
+    operation_progress(op, span[0], f"looking for the kernel and initrd under {p['tree']['url']}")
+    fetcher = _fetcher()
     images = install.locate(
         p["tree"]["url"],
-        fetcher=_fetcher(),
+        fetcher=fetcher,
         arch=p.get("arch", "x86_64"),
         kernel=tree.kernel if tree else "",
         initrd=tree.initrd if tree else "",
         treeinfo=bool(tree and tree.treeinfo),
     )
+    urls = (("kernel", images.kernel_url), ("initrd", images.initrd_url))
+    sizes = [install.size(url, fetcher=fetcher) for _key, url in urls]
+    total = sum(sizes) if all(sizes) else 0  # one bar for both, when the server says their sizes
+    operation_step(op, f"Found the kernel at {images.kernel_url} and the initrd at {images.initrd_url}.")
     pool_uuid = p["disk"]["pool_uuid"]
-    paths = {}
-    for i, (key, url) in enumerate((("kernel", images.kernel_url), ("initrd", images.initrd_url))):
+    paths, before = {}, 0
+    for key, url in urls:
         name = f"{p['name']}.{'vmlinuz' if key == 'kernel' else 'initrd'}"
         if volume_virt.volume_info(conn, pool_uuid, name) is not None:
             raise OperationError(f"The pool already has a volume named {name}.")
-        start, span = 15 + 40 * i, 40
-
-        def progress(done, total, start=start, span=span, key=key):
-            operation_progress(op, start + span * done / total, f"downloading the {key} ({human_bytes(done)})")
-
         made.volumes.append((pool_uuid, name))
-        paths[key] = _upload_image(conn, pool_uuid, name, url, progress=progress)
+        progress = _DownloadProgress(op, key, before, total, span)
+        paths[key] = _upload_image(conn, op, pool_uuid, name, url, progress=progress)
+        before += progress.done
     cmdline = " ".join(a for a in (images.extra_args, p.get("cmdline", "")) if a)
     return paths, cmdline
+
+
+class _DownloadProgress:
+    """Told the bytes so far after each piece of a download: a cancel stops it there; the bar
+    (the bytes of both images, when the server gave their sizes) moves once per percent."""
+
+    def __init__(self, op, key, before, total, span):
+        self.op, self.key, self.before, self.total, self.span = op, key, before, total, span
+        self.done, self.shown = 0, None
+
+    def __call__(self, done):
+        self.done = done
+        operation_check_cancel(self.op, f" while the {self.key} was downloaded ({human_bytes(done)})")
+        if not self.total:
+            operation_progress(self.op, None, f"downloading the {self.key} ({human_bytes(done)})")
+            return
+        low, high = self.span
+        so_far = self.before + done
+        percent = int(low + (high - low) * min(1.0, so_far / self.total))
+        if percent != self.shown:
+            self.shown = percent
+            text = f"downloading the {self.key} ({human_bytes(so_far)} of {human_bytes(self.total)})"
+            operation_progress(self.op, percent, text)
 
 
 def _host(op):
@@ -137,7 +174,7 @@ def _define_policy(op, host):
         refuse_new_disks_used_elsewhere(conn, None, root)
 
 
-@runner("vm.create", permission="vm.create", target=_host, policy=_create_policy)
+@runner("vm.create", permission="vm.create", target=_host, policy=_create_policy, cancellable=True)
 def create(op, host):
     p = dict(op.params)
     made = _Made()
@@ -158,11 +195,15 @@ def _create(op, conn, host, p, made):
     if p.get("import"):
         refuse_if_used_elsewhere(conn, None, [p["import"]["path"]])
     paths = {}
+    tree = p["source"] == "tree"
     if p.get("disk"):
-        paths["disk_path"] = _new_disk(op, conn, made)
+        paths["disk_path"] = _new_disk(op, conn, made, (1, 20 if tree else 88))
     images = {}
-    if p["source"] == "tree":
-        images, p["cmdline"] = _tree_images(op, conn, made)
+    if tree:
+        operation_check_cancel(op, " before the install tree was read")
+        images, p["cmdline"] = _tree_images(op, conn, made, (20, 88))
+    # The last point a cancel is honoured: past it the domain exists and may run an installer.
+    operation_check_cancel(op, " before the domain was defined")
     operation_progress(op, 90, "defining the domain")
     made.domain = domains.define(conn, create_xml.install_xml(p, **paths, **images), validate=True)
     started = False
@@ -229,15 +270,21 @@ def _fetcher():
     return SafeFetcher(allow=parse_networks(settings.INSTALL_TREE_ALLOW))
 
 
-def _upload_image(conn, pool_uuid, name, url, *, progress=None):
+def _upload_image(conn, op, pool_uuid, name, url, *, progress=None):
     """Fetch one image and store it as a raw volume `name` in the pool; returns the volume's path.
-    A failed transfer leaves no volume behind."""
+    A failed or cancelled transfer leaves no volume behind (the temporary file goes with it)."""
     with tempfile.TemporaryFile() as tmp:
         size = install.fetch(url, tmp, fetcher=_fetcher(), progress=progress)
         info = volume_virt.create(conn, pool_uuid, Volume(name=name, capacity=size, format="raw").to_xml())
         tmp.seek(0)
+
+        def pieces():
+            while data := tmp.read(install.CHUNK):
+                operation_check_cancel(op, f" while {name} was stored")
+                yield data
+
         try:
-            streams.upload(conn, pool_uuid, name, size, iter(lambda: tmp.read(install.CHUNK), b""))
+            streams.upload(conn, pool_uuid, name, size, pieces())
         except BaseException:
             volume_virt.delete_quietly(conn, pool_uuid, name)
             raise

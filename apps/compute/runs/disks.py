@@ -11,10 +11,12 @@ from apps.core.errors import OperationError
 from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.runners import require, runner
+from apps.operations.services import operation_check_cancel
 from apps.storage.access import authorize_use
 from apps.storage.models import StoragePool, StorageVolume
+from apps.storage.runs.allocation import create_volume
 from apps.storage.services.pools import pool_refresh_inventory
-from apps.storage.services.volumes import create_on_pool
+from apps.storage.services.volumes import refresh_quietly
 from apps.storage.virt import pools as pool_virt
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.pool_xml import Pool
@@ -135,10 +137,16 @@ def _new(op, vm, conn):
     p = op.params
     pool = StoragePool.objects.select_related("host").get(pk=p["pool_id"])
     require(op, "storage.manage", pool)
-    info = create_on_pool(
-        conn, pool, name=p["name"], capacity=p["capacity"], format=p["format"], preallocate=p["preallocate"]
-    )
     try:
+        # Leaves no volume behind when it fails or is cancelled (a preallocation reports progress).
+        info = create_volume(
+            op, conn, pool, name=p["name"], capacity=p["capacity"], format=p["format"], preallocate=p["preallocate"]
+        )
+    except BaseException:
+        refresh_quietly(conn, pool)
+        raise
+    try:
+        operation_check_cancel(op, f" before {p['name']} was attached")
         target = next_free_target(conn, str(vm.uuid), p["bus"])
         disk = volume_disk(
             conn, pool, volume_name=p["name"], path=info.path, format=p["format"], target=target, bus=p["bus"]
@@ -169,7 +177,9 @@ def _resize(op, vm, conn):
     return f"{p['target']} of {vm.name} grew from {human(before)} to {human(p['capacity'])}"
 
 
-@runner("vm.disk_new", "vm.disk_resize", permission="vm.edit", target=VirtualMachine, related=VM_RELATED)
+# A new disk may be preallocated, which is long where the file system writes every block.
+@runner("vm.disk_new", permission="vm.edit", target=VirtualMachine, related=VM_RELATED, cancellable=True)
+@runner("vm.disk_resize", permission="vm.edit", target=VirtualMachine, related=VM_RELATED)
 def new_or_resize(op, vm):
     with connection.connected(vm.host.uri) as conn:
         message = {"vm.disk_new": _new, "vm.disk_resize": _resize}[op.kind](op, vm, conn)

@@ -93,9 +93,41 @@ def locate(url, *, fetcher, arch="x86_64", kernel="", initrd="", treeinfo=False)
     )
 
 
+def size(url, *, fetcher) -> int:
+    """The image's size as the server announces it (a HEAD's Content-Length), or 0 when it does
+    not: the two images' sizes make one progress bar for both downloads."""
+    try:
+        _, response = fetcher.open(url, "HEAD")
+    except FetchRefused:
+        raise
+    except OperationError:
+        return 0
+    try:
+        return max(0, int(response.getheader("Content-Length") or 0))
+    except ValueError:
+        return 0
+    finally:
+        response.kvm_conn.close()
+
+
+class _Counted:
+    """The download's file, telling `progress(bytes so far)` after each piece; whatever progress
+    raises (a cancel) stops the download there."""
+
+    def __init__(self, out, progress):
+        self.out, self.progress, self.done = out, progress, 0
+
+    def write(self, data):
+        self.out.write(data)
+        self.done += len(data)
+        if self.progress is not None:
+            self.progress(self.done)
+
+
 def fetch(url, out, *, fetcher, progress=None):
-    """Download `url` into the open binary file `out`; returns the number of bytes."""
-    done = fetcher.copy(url, out, limit=MAX_IMAGE_BYTES, chunk=CHUNK, progress=progress)
+    """Download `url` into the open binary file `out`; returns the number of bytes.
+    `progress(bytes so far)` is called after each piece of up to CHUNK bytes."""
+    done = fetcher.copy(url, _Counted(out, progress), limit=MAX_IMAGE_BYTES, chunk=CHUNK)
     if done == 0:
         raise VirtError(f"{url} is empty.")
     out.flush()

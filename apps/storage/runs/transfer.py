@@ -4,11 +4,11 @@ data keeps coming (a stall ends them sooner), so they carry their own time limit
 
 import time
 
-from apps.core.errors import OperationCancelled, OperationError
+from apps.core.errors import OperationError
 from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.runners import runner
-from apps.operations.services import operation_cancel_requested, operation_progress
+from apps.operations.services import operation_check_cancel, operation_progress
 from apps.storage.images import HEAD_BYTES, refuse_linked
 from apps.storage.models import StorageVolume
 from apps.storage.services.pipe import ABORT, CHUNK_SIZE, DATA, Pipe
@@ -21,12 +21,6 @@ from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import Volume
 
 from .volumes import operation_pool
-
-
-def _check_cancel(op):
-    who = operation_cancel_requested(op)
-    if who:
-        raise OperationCancelled(f"Cancelled by {who}.")
 
 
 def _refuse_what_libvirt_finds_linked(conn, pool, name):
@@ -45,7 +39,7 @@ def _incoming(op, pipe, size):
     """The upload's pieces as the web endpoint pushes them, with every check that ends it."""
     received, step, idle_since, head = 0, -1, time.monotonic(), bytearray()
     while received < size:
-        _check_cancel(op)
+        operation_check_cancel(op)
         item = pipe.pop(timeout=1)
         if item is None:
             if time.monotonic() - idle_since > stall_seconds():
@@ -72,7 +66,9 @@ def _incoming(op, pipe, size):
             operation_progress(op, step, f"{human(received)} of {human(size)} written")
 
 
-@runner("volume.upload", permission="storage.manage", target=operation_pool, soft_time_limit=TIME_LIMIT)
+@runner(
+    "volume.upload", permission="storage.manage", target=operation_pool, soft_time_limit=TIME_LIMIT, cancellable=True
+)
 def upload(op, pool):
     p, uuid, pipe = op.params, str(pool.uuid), Pipe(op.pk)
     created = False
@@ -105,13 +101,15 @@ def upload(op, pool):
     return f"uploaded {human(p['size'])} into {p['name']}"
 
 
-@runner("volume.download", permission="storage.manage", target=operation_pool, soft_time_limit=TIME_LIMIT)
+@runner(
+    "volume.download", permission="storage.manage", target=operation_pool, soft_time_limit=TIME_LIMIT, cancellable=True
+)
 def download(op, pool):
     name, uuid, pipe = op.params["name"], str(pool.uuid), Pipe(op.pk)
     announced = False
 
     def check():
-        _check_cancel(op)
+        operation_check_cancel(op)
         if pipe.is_gone():
             raise OperationError("The browser stopped the download.")
 
@@ -148,4 +146,3 @@ def download(op, pool):
                 pipe.announce(error=str(exc) or "The download could not start.")
             raise
     return f"sent {human(length)} of {name}"
-

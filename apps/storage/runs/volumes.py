@@ -1,4 +1,5 @@
-"""Volumes on the worker: create, resize, clone, wipe, delete (services/volumes.py queues them)."""
+"""Volumes on the worker: create, resize, clone, wipe, delete (services/volumes.py queues them).
+A create and a clone report progress and honour a cancel (runs/allocation.py)."""
 
 from apps.core.errors import OperationError
 from apps.core.units import human_bytes as human
@@ -6,9 +7,11 @@ from apps.hosts.virt import connection
 from apps.operations.runners import runner
 from apps.storage.models import StoragePool, StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
-from apps.storage.services.volumes import create_on_pool, refresh_quietly
+from apps.storage.services.volumes import refresh_quietly
 from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import FORMATS, BackingStore, Volume
+
+from .allocation import LONG_LIMIT, copy_volume, create_volume
 
 
 def operation_pool(op):
@@ -20,7 +23,8 @@ def operation_pool(op):
 def _create(op, conn, pool):
     p = op.params
     backing = BackingStore(**{k: p["backing"][k] for k in ("path", "format")}) if p.get("backing") else None
-    create_on_pool(
+    create_volume(
+        op,
         conn,
         pool,
         name=p["name"],
@@ -28,6 +32,7 @@ def _create(op, conn, pool):
         format=p["format"],
         preallocate=p["preallocate"],
         backing=backing,
+        span=(1, 99),
     )
     kind = "preallocated" if p["preallocate"] else "sparse"
     return p["name"], f"created {kind} {p['format']} volume {p['name']} ({human(p['capacity'])})"
@@ -50,7 +55,16 @@ def _clone(op, conn, pool):
         allocation=source.allocation if source.allocation >= source.capacity else 0,
         format=source.format if source.format in FORMATS else "raw",
     )
-    volume_virt.clone(conn, str(pool.uuid), p["name"], spec.to_xml())
+    copy_volume(
+        op,
+        conn,
+        pool_uuid=str(pool.uuid),
+        source_name=p["name"],
+        xml=spec.to_xml(),
+        expected=source.allocation,
+        span=(1, 99),
+        label=f"copying {p['name']} to {p['new_name']} ({human(source.allocation)} allocated)",
+    )
     return p["new_name"], f"cloned {p['name']} as {p['new_name']}"
 
 
@@ -73,7 +87,11 @@ EXECUTORS = {
 }
 
 
-@runner(*EXECUTORS, permission="storage.manage", target=operation_pool)
+@runner(
+    "volume.clone", permission="storage.manage", target=operation_pool, soft_time_limit=LONG_LIMIT, cancellable=True
+)
+@runner("volume.create", permission="storage.manage", target=operation_pool, cancellable=True)
+@runner("volume.resize", "volume.wipe", "volume.delete", permission="storage.manage", target=operation_pool)
 def volume(op, pool):
     with connection.connected(pool.host.uri) as conn:
         try:
@@ -87,4 +105,3 @@ def volume(op, pool):
         op.target_id = str(volume.pk)
         op.save(update_fields=["target_id"])
     return message
-

@@ -102,9 +102,13 @@ def clone(conn, pool_uuid, source_name, xml, *, source_pool_uuid=None) -> Volume
         raise from_libvirt(exc) from None
 
 
-def resize(conn, pool_uuid, name, capacity, *, shrink=False):
-    """Grow, or shrink only when asked (VIR_STORAGE_VOL_RESIZE_SHRINK): shrinking loses data."""
+def resize(conn, pool_uuid, name, capacity, *, shrink=False, allocate=False):
+    """Grow, or shrink only when asked (VIR_STORAGE_VOL_RESIZE_SHRINK): shrinking loses data.
+    `allocate` (VIR_STORAGE_VOL_RESIZE_ALLOCATE, raw volumes only) reserves the added part on
+    disk: fallocate, or glibc writing a byte per block where the file system has no fallocate."""
     flags = libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK if shrink else 0
+    if allocate:
+        flags |= libvirt.VIR_STORAGE_VOL_RESIZE_ALLOCATE
     try:
         lookup(conn, pool_uuid, name).resize(capacity, flags)
     except libvirt.libvirtError as exc:
