@@ -6,4 +6,4 @@ class ConsolesConfig(AppConfig):
     label = "consoles"
 
     def ready(self):
-        from . import live, runs, services  # noqa: F401  (live renderer, runner, audit actions)
+        from . import live, runs, screens, services  # noqa: F401  (live renderers, runner, audit actions)

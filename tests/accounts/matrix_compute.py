@@ -37,6 +37,14 @@ ROWS = {
     ),
     # The matrix's VM is on the test driver, which has no SPICE display: the file is refused (409).
     "consoles:spice_vv": ("post", lambda o: {"pk": o["vm"].pk}, row(LOGIN, FORBIDDEN, NOT_FOUND, 409, 409)),
+    # The matrix's VM is stopped: it has no picture, and Refresh has nothing to take.
+    "screens:screen": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, OK, NOT_FOUND, OK, OK)),
+    "screens:screen_png": ("get", lambda o: {"pk": o["vm"].pk}, row(LOGIN, FORBIDDEN, NOT_FOUND, NOT_FOUND, NOT_FOUND)),
+    "screens:screen_refresh": (
+        "post",
+        lambda o: {"pk": o["vm"].pk},
+        row(LOGIN, FORBIDDEN, NOT_FOUND, NO_CONTENT, NO_CONTENT),
+    ),
 }
 
 
