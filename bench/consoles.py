@@ -105,7 +105,7 @@ async def serial_session(ws_url, cookie, keys):
 
 async def read_exactly(ws, buffer, n):
     while len(buffer) < n:
-        buffer.extend(await ws.recv())
+        buffer.extend(await asyncio.wait_for(ws.recv(), timeout=60))
     data = bytes(buffer[:n])
     del buffer[:n]
     return data
