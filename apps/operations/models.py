@@ -62,6 +62,10 @@ class Operation(models.Model):
             models.Index(fields=["actor", "created_at", "id"], name="op_actor_created"),
             models.Index(fields=["status", "created_at", "id"], name="op_status_created"),
             models.Index(fields=["host_id", "created_at", "id"], name="op_host_created"),
+            models.Index(fields=["host_name", "created_at", "id"], name="op_host_name_created"),
+            # Who sees one VM (a VM user) sees its operations: without it, their page walks the
+            # whole table for the few rows that are theirs.
+            models.Index(fields=["target_type", "target_id", "created_at", "id"], name="op_target_created"),
             models.Index(fields=["kind", "created_at", "id"], name="op_kind_created"),
             models.Index(fields=["actor"], condition=Q(status="failed", failure_seen=False), name="op_unseen_failed"),
         ]

@@ -293,3 +293,32 @@ def test_no_cancel_for_running_work_that_cannot_stop(client, demo_host, operator
     assert answer.status_code == 409 and "cannot be stopped midway" in answer.content.decode()
     running.refresh_from_db()
     assert running.status == "running"
+
+
+def test_cancel_running_work_whose_runner_stops_for_it(client, demo_host, operator, admin, monkeypatch):
+    from apps.operations import runners
+    from apps.operations.services import operation_cancel_requested
+
+    class Cancellable:
+        """The clone's runner, declaring that it stops for a cancel (as a runner does with
+        @runner(..., cancellable=True))."""
+
+        cancellable = True
+
+        def __init__(self, runner):
+            self.runner = runner
+
+        def __getattr__(self, name):
+            return getattr(self.runner, name)
+
+    monkeypatch.setitem(runners._runners, "vm.clone", Cancellable(runners.get("vm.clone")))
+    running = _op(demo_host, admin, kind="vm.clone", status="running")
+    _login(client, operator)
+    assert f'hx-post="{reverse("operations:operation_cancel", args=[running.pk])}"' in client.get(LIST).content.decode()
+    answer = client.post(reverse("operations:operation_cancel", args=[running.pk]), HTTP_HX_REQUEST="true")
+    assert "Cancel requested." in answer.content.decode()
+    assert operation_cancel_requested(running) == "oscar-operator"
+    row = client.get(LIST).content.decode()
+    assert 'title="asked by oscar-operator">Cancel requested</span>' in row and 'op-cancel"' not in row
+    running.refresh_from_db()
+    assert running.status == "running"  # until its runner sees the request
