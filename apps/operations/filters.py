@@ -18,7 +18,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, Tuple
 from apps.audit.search import name_contains
 
 from . import labels, runners
-from .models import Status
+from .models import FAILURES, Status
 
 PAGE_SIZE = 50
 FILTERS = ("mine", "status", "kind", "host", "target", "since", "until")
@@ -83,7 +83,9 @@ def apply(qs, data, user):
     """Narrow `qs` by a valid form's cleaned_data."""
     if data.get("mine") == "1":
         qs = qs.filter(actor=user)
-    if data.get("status"):
+    if data.get("status") == Status.FAILED:
+        qs = qs.filter(status__in=FAILURES)  # a lost run failed too; "lost" alone shows only those
+    elif data.get("status"):
         qs = qs.filter(status=data["status"])
     if data.get("kind"):
         qs = qs.filter(kind=data["kind"])

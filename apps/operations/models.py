@@ -10,9 +10,15 @@ class Status(models.TextChoices):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # The worker running it went away (killed, crashed, cut off at its hard limit): nobody can
+    # tell how far it got.
+    LOST = "lost"
 
 
-FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.LOST)
+# Ended without doing what was asked, by an error: what stays marked for who asked until seen,
+# and what the task center's "failed" filter shows.
+FAILURES = (Status.FAILED, Status.LOST)
 
 
 class Operation(models.Model):
@@ -67,7 +73,11 @@ class Operation(models.Model):
             # whole table for the few rows that are theirs.
             models.Index(fields=["target_type", "target_id", "created_at", "id"], name="op_target_created"),
             models.Index(fields=["kind", "created_at", "id"], name="op_kind_created"),
-            models.Index(fields=["actor"], condition=Q(status="failed", failure_seen=False), name="op_unseen_failed"),
+            models.Index(
+                fields=["actor"],
+                condition=Q(status__in=["failed", "lost"], failure_seen=False),
+                name="op_unseen_failures",
+            ),
         ]
 
     @property

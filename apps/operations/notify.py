@@ -8,7 +8,7 @@ when they open it or the task center filtered to their failures.
 
 from apps.core import realtime
 
-from .models import Operation, Status
+from .models import FAILURES, Operation
 
 
 def notify_ended(op):
@@ -18,9 +18,9 @@ def notify_ended(op):
 
 
 def failures_mark_seen(*, actor, op=None):
-    """Mark the actor's own failed operations seen: all of them, or only `op`. Their other tabs'
+    """Mark the actor's own failed (or lost) operations seen: all of them, or only `op`. Their other tabs'
     counts follow. Returns how many were marked."""
-    qs = Operation.objects.filter(actor_id=actor.pk, status=Status.FAILED, failure_seen=False)
+    qs = Operation.objects.filter(actor_id=actor.pk, status__in=FAILURES, failure_seen=False)
     if op is not None:
         qs = qs.filter(pk=op.pk)
     marked = qs.update(failure_seen=True)

@@ -3,7 +3,7 @@ from django.db.models import Q
 from apps.authz.rights import rights
 
 from . import runners
-from .models import Operation, Status
+from .models import FAILURES, Operation, Status
 
 
 def visibility_q(user):
@@ -32,7 +32,7 @@ def unseen_failures(user):
     """How many of the user's own failed operations they have not opened yet."""
     if user is None or not user.is_authenticated:
         return 0
-    return Operation.objects.filter(actor=user, status=Status.FAILED, failure_seen=False).count()
+    return Operation.objects.filter(actor=user, status__in=FAILURES, failure_seen=False).count()
 
 
 def steps_of(op):

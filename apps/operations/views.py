@@ -11,7 +11,7 @@ from apps.core.htmx import render_page
 
 from . import filters, runners
 from .live import present_operation, present_operations
-from .models import Status
+from .models import FAILURES, Status
 from .notify import failures_mark_seen
 from .selectors import operations_visible, steps_of, unseen_failures
 from .services import operation_cancel
@@ -71,7 +71,7 @@ def operation_detail(request, pk):
     rows; re-read live (htmx) as it moves on. An operation the user may not see answers 404,
     like one that does not exist. Opening one's own failure marks it seen."""
     op = get_object_or_404(operations_visible(request.user), pk=pk)
-    if op.status == Status.FAILED and op.actor_id == request.user.pk and not op.failure_seen:
+    if op.status in FAILURES and op.actor_id == request.user.pk and not op.failure_seen:
         failures_mark_seen(actor=request.user, op=op)
     events = events_visible(request.user).filter(operation_id=op.pk).order_by("id")
     context = {"op": present_operation(request.user, op), "steps": steps_of(op), "events": events}
