@@ -59,7 +59,7 @@ def test_the_console_tab_says_why_the_display_cannot_be_reached(transactional_db
     console = page.locator(f'#vm-tab-{vm.pk}[data-tab="console"] .kv-console')
     # The socket opened, the relay could not reach the display, and the close says so.
     expect(console.locator(".console-status")).to_contain_text(
-        "Disconnected: The VM's display listens only on its host itself"
+        "Disconnected: The display listens on its host only"
     )
     expect(console.locator(".console-reconnect")).to_be_visible()
     # Nobody is connected now: the refused console left no session behind.
@@ -80,7 +80,7 @@ def test_a_stopped_vm_s_console_opens_once_it_runs(transactional_db, stack, demo
     page.locator(f"#vm-summary-{vm.pk}").get_by_role("button", name="Start").click()
     # The VM's change re-reads the tab (no console was open in it), which now tries the display.
     expect(section.locator(".kv-console .console-status")).to_contain_text(
-        "Disconnected: The VM's display listens only"
+        "Disconnected: The display listens on its host only"
     )
     tab.assert_quiet()
 
@@ -92,7 +92,7 @@ def test_the_pop_out_windows_stand_alone(transactional_db, stack, demo_host, ope
     tab.goto(f"/vms/{vm.pk}/console/window/")
     expect(page).to_have_title(f"{vm.name} · console · kvmweb")
     expect(page.locator(".console-status")).to_contain_text(
-        "Disconnected: The VM's display listens only on its host itself"
+        "Disconnected: The display listens on its host only"
     )
     expect(page.get_by_role("button", name="Shut down")).to_be_visible()
 
