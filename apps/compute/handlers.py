@@ -6,6 +6,7 @@ configuration (autostart, title, description, OS variant) is read in full on con
 each domain event; autostart, which no event announces, is re-read in one listing now and then.
 """
 
+from apps.core import realtime
 from apps.hosts import monitor
 
 from .models import VirtualMachine
@@ -76,4 +77,8 @@ def domain_changed(host, conn, payload):
             vm_inventory_stopped(host=host, uuid=uuid, reason=reason)
         elif event != domains.EVENT_UNDEFINED:
             return
-    vm_inventory_apply(host=host, uuid=uuid, info=info, detected=True, started=_started(conn))
+    vm = vm_inventory_apply(host=host, uuid=uuid, info=info, detected=True, started=_started(conn))
+    if vm is not None and isinstance(payload.get("event"), str):
+        # A device plugged, a tray opened, a block job ended, the balloon moved, …: nothing the
+        # inventory keeps may have changed, but the VM's open tabs show it, so they re-read.
+        realtime.publish_on_commit(realtime.host_group(host.pk), "vm", id=vm.pk, change=payload["event"])

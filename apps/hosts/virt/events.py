@@ -32,6 +32,17 @@ def start_loop():
     _loop_started = True
 
 
+# Domain events that only tell a page to look again (the name goes to compute's handler).
+DOMAIN_NOTICES = {
+    libvirt.VIR_DOMAIN_EVENT_ID_REBOOT: "reboot",
+    libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2: "block_job",
+    libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED: "job_completed",
+    libvirt.VIR_DOMAIN_EVENT_ID_TRAY_CHANGE: "tray",
+    libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE: "balloon",
+    libvirt.VIR_DOMAIN_EVENT_ID_DISK_CHANGE: "disk_change",
+    libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION: "migration_iteration",
+}
+
 CLOSE_REASONS = {
     libvirt.VIR_CONNECT_CLOSE_REASON_ERROR: "connection error",
     libvirt.VIR_CONNECT_CLOSE_REASON_EOF: "libvirtd closed the connection",
@@ -87,6 +98,23 @@ class Watch:
                 self.callback_ids.append(self.conn.domainEventRegisterAny(None, event_id, self._domain_device, None))
             except libvirt.libvirtError as exc:
                 log.info("host %s: no device events (%s)", self.host_id, exc)
+        for event_id, name in DOMAIN_NOTICES.items():
+            try:
+                # Changes that are no lifecycle event and change no inventory field, but that a
+                # page shows (a tray opened, a block job ended, the balloon moved): the open page
+                # re-reads what it shows of the VM.
+                self.callback_ids.append(
+                    self.conn.domainEventRegisterAny(None, event_id, self._notice(name), None)
+                )
+            except libvirt.libvirtError as exc:
+                log.info("host %s: no %s events (%s)", self.host_id, name, exc)
+        self.pool_refresh_callback_id = None
+        try:
+            self.pool_refresh_callback_id = self.conn.storagePoolEventRegisterAny(
+                None, libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH, self._pool_refresh, None
+            )
+        except libvirt.libvirtError as exc:
+            log.info("host %s: no storage pool refresh events (%s)", self.host_id, exc)
         try:
             self.pool_callback_id = self.conn.storagePoolEventRegisterAny(
                 None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, self._pool_lifecycle, None
@@ -104,6 +132,11 @@ class Watch:
         return self
 
     def stop(self):
+        if getattr(self, "pool_refresh_callback_id", None) is not None:
+            try:
+                self.conn.storagePoolEventDeregisterAny(self.pool_refresh_callback_id)
+            except libvirt.libvirtError:
+                pass
         if getattr(self, "network_callback_id", None) is not None:
             try:
                 self.conn.networkEventDeregisterAny(self.network_callback_id)
@@ -142,6 +175,17 @@ class Watch:
 
     def _domain_device(self, _conn, dom, _alias, _opaque):
         self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": "device", "detail": None})
+
+    def _notice(self, name):
+        """A callback for one of DOMAIN_NOTICES, whatever arguments its event carries."""
+
+        def callback(_conn, dom, *_rest):
+            self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": name, "detail": None})
+
+        return callback
+
+    def _pool_refresh(self, _conn, pool, _opaque):
+        self.sink("pool", self.host_id, {"uuid": pool.UUIDString(), "event": "refresh"})
 
     def _domain_metadata(self, _conn, dom, _type, _nsuri, _opaque):
         self.sink("domain", self.host_id, {"uuid": dom.UUIDString(), "event": "metadata", "detail": None})
