@@ -9,6 +9,8 @@ import uPlot from "../vendor/uplot/uPlot.esm.js";
 const RANGE_SECONDS = { "15m": 900, "1h": 3600, "24h": 86400, "7d": 604800 };
 const COLOURS = ["#0d6efd", "#fd7e14", "#198754", "#6f42c1"];
 const HEIGHT = 180;
+// The least top of a y axis, so an idle VM's graph reads as idle rather than as noise blown up.
+const FLOOR = { "%": 100, bytes: 1024 * 1024, "bytes/s": 1024, "/s": 1 };
 const started = new WeakSet();
 
 function human(value, base, units) {
@@ -19,13 +21,13 @@ function human(value, base, units) {
     v /= base;
     i++;
   }
-  const shown = v >= 100 || i === 0 ? v.toFixed(0) : v.toFixed(1);
+  const shown = v === 0 || v >= 100 || (i === 0 && Number.isInteger(v)) ? v.toFixed(0) : v.toFixed(v < 10 ? 1 : 0);
   return (value < 0 ? "-" : "") + shown + " " + units[i];
 }
 
 function formatter(unit) {
   const bytes = ["B", "KiB", "MiB", "GiB", "TiB"];
-  if (unit === "%") return (v) => (v == null ? "–" : v.toFixed(v < 10 ? 1 : 0) + " %");
+  if (unit === "%") return (v) => (v == null ? "–" : v.toFixed(v > 0 && v < 10 ? 1 : 0) + " %");
   if (unit === "bytes") return (v) => human(v, 1024, bytes);
   if (unit === "bytes/s") return (v) => (v == null ? "–" : human(v, 1024, bytes) + "/s");
   return (v) => (v == null ? "–" : human(v, 1000, ["", "k", "M", "G"]).trim() + unit);
@@ -34,6 +36,18 @@ function formatter(unit) {
 function rgba(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+// The answer carries each field in its stored unit (MiB/s, GiB…) and the factor to its unit.
+function inUnits(data) {
+  for (const group of ["values", "min", "max"]) {
+    if (!data[group]) continue;
+    for (const [name, column] of Object.entries(data[group])) {
+      const k = data.scale[name];
+      if (k !== 1) for (let i = 0; i < column.length; i++) if (column[i] !== null) column[i] *= k;
+    }
+  }
+  return data;
 }
 
 class Chart {
@@ -67,8 +81,8 @@ class Chart {
       series.push({ label: f.label, stroke: colour, width: 1.5, value: (u, v) => format(v), spanGaps: false });
       if (downsampled) {
         const at = series.length;
-        series.push({ label: f.label + " (min)", stroke: rgba(colour, 0.3), width: 1, value: (u, v) => format(v) });
-        series.push({ label: f.label + " (max)", stroke: rgba(colour, 0.3), width: 1, value: (u, v) => format(v) });
+        series.push({ label: f.label + " (min)", stroke: rgba(colour, 0.3), width: 1, value: (u, v) => format(v), band: true });
+        series.push({ label: f.label + " (max)", stroke: rgba(colour, 0.3), width: 1, value: (u, v) => format(v), band: true });
         bands.push({ series: [at + 1, at], fill: rgba(colour, 0.12) });
       }
     });
@@ -78,12 +92,17 @@ class Chart {
       series,
       bands,
       cursor: { drag: { x: false, y: false } },
-      scales: { y: { range: (u, min, max) => [0, this.unit === "%" ? Math.max(100, max || 0) : Math.max(max || 0, 1)] } },
+      scales: { y: { range: (u, min, max) => [0, Math.max(max || 0, FLOOR[this.unit] || 1)] } },
       axes: [{}, { values: (u, ticks) => ticks.map(format), size: 70 }],
     };
     if (this.plot) this.plot.destroy();
     this.plotArea.replaceChildren();
     this.plot = new uPlot(options, this.columns(data), this.plotArea);
+    // The band's edges are series of their own; the legend names only the averages.
+    const rows = this.plot.root.querySelectorAll(".u-legend .u-series");
+    series.forEach((s, i) => {
+      if (s.band && rows[i]) rows[i].classList.add("kv-legend-hidden");
+    });
   }
 
   update(data) {
@@ -141,7 +160,7 @@ class Graphs {
     if (since != null) params.set("since", String(since));
     const response = await fetch(this.url + "?" + params, { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(response.status + " " + response.statusText);
-    return response.json();
+    return inUnits(await response.json());
   }
 
   async load() {

@@ -25,22 +25,19 @@ def key(host_id):
     return f"{store.PREFIX}busy:{host_id}"
 
 
-def write(batch, host_id, buckets):
-    """Replace the host's hash with these VMs' averages (ident -> merged Bucket)."""
+def write(batch, host_id, averages):
+    """Replace the host's hash with these VMs' averages (ident -> stored values in LAYOUT's order)."""
     ring_key = key(host_id)
-    if not buckets:
-        batch.pipe.delete(ring_key)
+    if not averages:
+        batch.command("delete", ring_key)
         return
-    fields = {}
-    for ident, bucket in buckets.items():
-        uuid = ident.split(":", 1)[1]
-        fields[uuid] = LAYOUT.pack_values(bucket.averages())
+    fields = {ident.split(":", 1)[1]: LAYOUT.pack_stored(values) for ident, values in averages.items()}
     # Written aside and renamed into place, so a reader never sees the hash half made.
     temp = ring_key + ":new"
-    batch.pipe.delete(temp)
-    batch.pipe.hset(temp, mapping=fields)
-    batch.pipe.rename(temp, ring_key)
-    batch.pipe.expire(ring_key, KEEP)
+    batch.command("delete", temp)
+    batch.command("hset", temp, mapping=fields)
+    batch.command("rename", temp, ring_key)
+    batch.command("expire", ring_key, KEEP)
 
 
 @dataclass
@@ -83,7 +80,8 @@ def read(host_ids, r=None):
 def top(usages, ranking, visible, count=10, chunk=100):
     """The first `count` usages by `ranking` whose VM `visible(pairs)` returns (a dict from
     (host_id, uuid) to the VM, for the pairs the user may see)."""
-    ranked = sorted(usages, key=lambda u: u.score(ranking), reverse=True)
+    # A VM that did nothing of the kind is not among the busiest at it.
+    ranked = sorted((u for u in usages if u.score(ranking) > 0), key=lambda u: u.score(ranking), reverse=True)
     found = []
     for i in range(0, len(ranked), chunk):
         candidates = ranked[i : i + chunk]

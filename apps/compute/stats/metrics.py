@@ -7,6 +7,7 @@ unplugged) gives no value for that tick rather than a negative rate.
 """
 
 import math
+from operator import attrgetter
 
 from apps.core.series.encoding import Field, GiB, KiB, Layout, MiB
 
@@ -27,7 +28,8 @@ INDEX = {name: i for i, name in enumerate(LAYOUT.names)}
 KIND = "vm"
 NAN = math.nan
 
-_RATES = ("rd_bytes", "wr_bytes", "rd_reqs", "wr_reqs", "rx_bytes", "tx_bytes", "rx_pkts", "tx_pkts")
+# The counters behind the rates, in LAYOUT's order, read at once.
+_counts = attrgetter("rd_bytes", "wr_bytes", "rd_reqs", "wr_reqs", "rx_bytes", "tx_bytes", "rx_pkts", "tx_pkts")
 
 
 def ident(host_id, uuid):
@@ -35,20 +37,16 @@ def ident(host_id, uuid):
     return f"{host_id}:{uuid}"
 
 
-def _rate(before, after, seconds):
-    if before is None or after is None or after < before:
-        return NAN
-    return (after - before) / seconds
-
-
 def values(before, after, seconds, host_cpus):
     """The LAYOUT's values between two DomainCounters `seconds` apart."""
     cpu = cpu_host = NAN
-    used = _rate(before.cpu_ns, after.cpu_ns, seconds)
-    if used == used:
-        cores = used / 1e9
+    if before.cpu_ns is not None and after.cpu_ns is not None and after.cpu_ns >= before.cpu_ns:
+        cores = (after.cpu_ns - before.cpu_ns) / seconds / 1e9
         cpu = min(100.0 * cores / after.vcpus, 100.0) if after.vcpus else NAN
         cpu_host = min(100.0 * cores / host_cpus, 100.0) if host_cpus else NAN
     memory = after.memory_used_kib * KiB if after.memory_used_kib is not None else NAN
-    rates = [_rate(getattr(before, f), getattr(after, f), seconds) for f in _RATES]
+    rates = [
+        (a - b) / seconds if a is not None and b is not None and a >= b else NAN
+        for b, a in zip(_counts(before), _counts(after), strict=True)
+    ]
     return [cpu, cpu_host, memory, *rates]

@@ -8,6 +8,7 @@ import json
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from apps.authz.decorators import needs
@@ -69,6 +70,7 @@ def json_text(text):
 
 @needs("vm.view", per_object=True)
 @require_GET
+@gzip_page  # a day of a VM is a few hundred kB of numbers, which compress well
 def vm_graphs_data(request, pk):
     """?range=15m|1h|24h|7d[&since=<epoch seconds>]: the columns uPlot draws (see
     apps/core/series/graph.py); with `since`, only the newer points."""
@@ -81,6 +83,7 @@ def vm_graphs_data(request, pk):
 
 @needs("vm.view", per_object=True)
 @require_GET
+@gzip_page
 def vm_sparklines(request):
     """?vm=<pk>&vm=…: the last half hour of CPU per minute of each of these VMs the user may see,
     in one answer for a whole list page: {"<pk>": [percent or null, …]}."""

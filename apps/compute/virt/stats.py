@@ -11,13 +11,9 @@ import libvirt
 
 # The bulk call's groups: state, vCPUs and balloon for the inventory, CPU time, block and
 # interface figures for the graphs — one call for all of them.
+INVENTORY = libvirt.VIR_DOMAIN_STATS_STATE | libvirt.VIR_DOMAIN_STATS_VCPU | libvirt.VIR_DOMAIN_STATS_BALLOON
 WANTED = (
-    libvirt.VIR_DOMAIN_STATS_STATE
-    | libvirt.VIR_DOMAIN_STATS_VCPU
-    | libvirt.VIR_DOMAIN_STATS_BALLOON
-    | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-    | libvirt.VIR_DOMAIN_STATS_BLOCK
-    | libvirt.VIR_DOMAIN_STATS_INTERFACE
+    INVENTORY | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
 )
 
 

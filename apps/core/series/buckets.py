@@ -1,5 +1,9 @@
-"""Downsampling: a period's average, minimum and maximum per field, built up one sample at a time
-(the monitor keeps the buckets in progress in memory, so a coarse record costs no read-back).
+"""Downsampling: a period's average, minimum and maximum per field.
+
+The monitor keeps the packed points of the minute in progress (a few hundred bytes per VM) and
+turns them into a bucket when the minute ends, with the C-level sum, min and max of each column:
+nothing per sample per field in Python, and no read-back from Redis. Values stay in the fields'
+stored units (apps/core/series/encoding.py) throughout.
 
 A bucket merges into a bigger one exactly (sums and counts add, extremes compare), so a quarter of
 an hour is made from its minute buckets, and its min and max are still those of the raw samples.
@@ -20,24 +24,30 @@ class Bucket:
         self.mins = [INF] * width
         self.maxs = [-INF] * width
 
-    def add(self, values):
-        """One sample; NaN (no value this time) counts for nothing."""
-        sums, counts, mins, maxs = self.sums, self.counts, self.mins, self.maxs
-        for i, v in enumerate(values):
-            if v == v:
-                sums[i] += v
-                counts[i] += 1
-                if v < mins[i]:
-                    mins[i] = v
-                if v > maxs[i]:
-                    maxs[i] = v
+    @classmethod
+    def of(cls, start, width, columns):
+        """The bucket of some samples, given as one column of values per field (NaN: no value)."""
+        bucket = cls(start, width)
+        for i, column in enumerate(columns):
+            total = sum(column)
+            if total != total:  # a NaN among them (the usual column has none: no second pass)
+                column = [v for v in column if v == v]
+                if not column:
+                    continue
+                total = sum(column)
+            bucket.sums[i], bucket.counts[i] = total, len(column)
+            bucket.mins[i], bucket.maxs[i] = min(column), max(column)
+        return bucket
 
     def merge(self, other):
-        for i in range(len(self.sums)):
-            self.sums[i] += other.sums[i]
-            self.counts[i] += other.counts[i]
-            self.mins[i] = min(self.mins[i], other.mins[i])
-            self.maxs[i] = max(self.maxs[i], other.maxs[i])
+        sums, counts, mins, maxs = self.sums, self.counts, self.mins, self.maxs
+        for i, (s, c, lo, hi) in enumerate(zip(other.sums, other.counts, other.mins, other.maxs, strict=True)):
+            sums[i] += s
+            counts[i] += c
+            if lo < mins[i]:
+                mins[i] = lo
+            if hi > maxs[i]:
+                maxs[i] = hi
 
     @property
     def empty(self):

@@ -29,6 +29,7 @@ class Layout:
         self.fields = fields
         self.names = tuple(f.name for f in fields)
         self.scales = tuple(f.scale for f in fields)
+        self.inverse = tuple(1 / f.scale for f in fields)
         n = len(fields)
         self.point = struct.Struct(f"<IH{n}e")
         self.bucket = struct.Struct(f"<I{3 * n}e")
@@ -46,17 +47,33 @@ class Layout:
         return out
 
     def pack_point(self, ts, values):
-        seconds = int(ts)
-        return self.point.pack(seconds, int((ts - seconds) * 1000), *self.stored(values))
+        """A full-resolution record of values in their units."""
+        seconds, millis = int(ts), int((ts - int(ts)) * 1000)
+        try:  # the usual case, at C speed: every value fits a half float (NaN does)
+            return self.point.pack(seconds, millis, *[v * k for v, k in zip(values, self.inverse, strict=True)])
+        except (OverflowError, TypeError, struct.error):
+            return self.point.pack(seconds, millis, *self.stored(values))
+
+    def point_columns(self, blob):
+        """The values of a string of points (no empty slots), in stored units, a column per field."""
+        columns = zip(*self.point.iter_unpack(blob), strict=True)
+        next(columns, None), next(columns, None)  # the seconds and the milliseconds
+        return columns
+
+    def pack_summary(self, bucket):
+        """A downsampled record of a Bucket of stored values (buckets.py)."""
+        return self.bucket.pack(int(bucket.start), *bucket.averages(), *bucket.minima(), *bucket.maxima())
+
+    def pack_stored(self, values):
+        """Values already in stored units, alone (a summary kept elsewhere)."""
+        return self.plain.pack(*values)
 
     def pack_bucket(self, start, averages, minima, maxima):
+        """A downsampled record of values in their units."""
         return self.bucket.pack(int(start), *self.stored(averages), *self.stored(minima), *self.stored(maxima))
 
-    def pack_values(self, values):
-        return self.plain.pack(*self.stored(values))
-
     def unpack_values(self, blob):
-        """{name: value in its unit} of pack_values' bytes."""
+        """{name: value in its unit} of pack_stored's bytes."""
         return {n: v * s for n, v, s in zip(self.names, self.plain.unpack(blob), self.scales, strict=True)}
 
     def points(self, blob):

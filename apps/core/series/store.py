@@ -1,8 +1,8 @@
 """The rings in Redis: one string per object and resolution, of fixed-size records.
 
 A ring is created at its full size (zeros) the first time the monitor writes it, then each record
-is a SETRANGE into its slot: no string grows, none is trimmed, the size of the data is known in
-advance (see bench/stats.py) and a write is one small command. The slot of a downsampled record is
+is a SETRANGE into its slot: no string grows, none is trimmed, and the size of the data is known
+in advance (see bench/stats.py). The SETRANGEs of one host's tick go in one script call. The slot of a downsampled record is
 its period's number modulo the ring's length; the full-resolution ring's slots follow the monitor's
 ticks (the recorder counts them). A reader takes the whole string and keeps the records whose time
 falls in its range, so a slot left over from a lap before, or never written (time 0), is skipped.
@@ -61,36 +61,81 @@ def client():
     return _client(settings.REDIS_URL)
 
 
-# Creates the ring at its full size, zeroed, unless it exists; sets its expiry either way.
-_ENSURE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('SET', KEYS[1], string.rep('\\0', tonumber(ARGV[1])))
+# Writes one record into each ring at the same offset (one tick, or one period, of a host's
+# objects). A ring that is missing (new, expired, or Redis restarted) is made first, zeroed, at
+# its full size. KEYS: the rings. ARGV: the offset, the record size, the records end to end in
+# the order of KEYS, the expiry to renew (0: leave it), the ring size, the expiry of a new ring.
+_PUT = """
+local offset, size, records = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local renew, ring_size, new_ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local zeros = nil
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 0 then
+    zeros = zeros or string.rep('\\0', ring_size)
+    redis.call('SET', key, zeros, 'EX', new_ttl)
+  end
+  redis.call('SETRANGE', key, offset, string.sub(records, (i - 1) * size + 1, i * size))
+  if renew > 0 then redis.call('EXPIRE', key, renew) end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
 """
+CHUNK = 1000  # rings per script call
 
 
 class Batch:
-    """Everything one host's tick writes, sent as one pipeline."""
+    """Everything one host's tick writes, sent as one pipeline: the records that share a ring
+    kind and an offset (the tick's points of every VM, a minute's buckets) go as one script call,
+    so the monitor hands Redis a few commands a tick however many VMs the host runs."""
 
     def __init__(self, r=None):
         self.redis = r or client()
-        self.pipe = self.redis.pipeline(transaction=False)
-        self._ensure = self.redis.register_script(_ENSURE)
+        self._commands = []  # (name, args) of the tick's other commands
+        self._writes: dict[tuple, tuple[list, list]] = {}  # (resolution, offset, size, renew) -> (rings, records)
 
-    def create(self, ring_key, resolution, record_size):
-        """Make the ring if it is missing (a recorder does this once per ring and process)."""
-        self._ensure(keys=[ring_key], args=[resolution.slots * record_size, resolution.ttl], client=self.pipe)
+    def put(self, ring_key, resolution, slot, record, *, renew=False):
+        """Write `record` into the ring's slot; with `renew`, renew the ring's expiry too."""
+        size = len(record)
+        rings, records = self._writes.setdefault((resolution, slot * size, size, renew), ([], []))
+        rings.append(ring_key)
+        records.append(record)
 
-    def put(self, ring_key, slot, record):
-        self.pipe.setrange(ring_key, slot * len(record), record)
+    def command(self, name, *args, **kwargs):
+        """Any other Redis command, sent with the tick's writes."""
+        self._commands.append((name, args, kwargs))
 
-    def touch(self, ring_key, resolution):
-        self.pipe.expire(ring_key, resolution.ttl)
+    def _pipeline(self, put):
+        pipe = self.redis.pipeline(transaction=False)
+        for (resolution, offset, size, renew), (rings, records) in self._writes.items():
+            ring_size, ttl = resolution.slots * size, resolution.ttl
+            for i in range(0, len(rings), CHUNK):
+                chunk = rings[i : i + CHUNK]
+                blob = b"".join(records[i : i + CHUNK])
+                pipe.evalsha(put, len(chunk), *chunk, offset, size, blob, ttl if renew else 0, ring_size, ttl)
+        for name, args, kwargs in self._commands:
+            getattr(pipe, name)(*args, **kwargs)
+        return pipe
 
     def send(self):
-        if len(self.pipe):
-            self.pipe.execute()
+        if not self._writes and not self._commands:
+            return
+        try:
+            self._pipeline(_script(self.redis)).execute()
+        except redis.exceptions.NoScriptError:
+            # Redis restarted and forgot the script: load it again and send the tick again (the
+            # writes are idempotent).
+            _loaded.clear()
+            self._pipeline(_script(self.redis)).execute()
+
+
+_loaded: dict[str, str] = {}
+
+
+def _script(r):
+    """The write script's SHA1, loaded once per process and Redis (not checked in every pipeline,
+    as redis-py's Script objects do with a SCRIPT EXISTS per execute)."""
+    where = repr(sorted(r.connection_pool.connection_kwargs.items()))
+    if where not in _loaded:
+        _loaded[where] = r.script_load(_PUT)
+    return _loaded[where]
 
 
 def slot_of(resolution, start):

@@ -3,6 +3,7 @@
 
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from apps.authz.decorators import needs
@@ -14,6 +15,7 @@ from apps.hosts.models import Host
 
 @needs("host.view", per_object=True)
 @require_GET
+@gzip_page
 def host_graphs_data(request, pk):
     """?range=15m|1h|24h|7d[&since=<epoch seconds>]: the columns uPlot draws."""
     host = get_object_or_404(Host, pk=pk)
