@@ -18,6 +18,7 @@ from tests.accounts import (
     matrix_hosts,
     matrix_lifecycle,
     matrix_network,
+    matrix_operations,
     matrix_overview,
     matrix_state,
 )
@@ -150,6 +151,7 @@ for _area in (
     matrix_hosts,
     matrix_lifecycle,
     matrix_network,
+    matrix_operations,
     matrix_overview,
     matrix_state,
 ):

@@ -23,7 +23,7 @@ def test_reaper_fails_operations_no_worker_will_finish(db):
     orphan = _op("queued", created_at=long_ago)
     fresh = _op("running", started_at=timezone.now())
     assert operations_reap_stale() == 2
-    assert Operation.objects.get(pk=stuck.pk).status == "failed"
+    assert Operation.objects.get(pk=stuck.pk).status == "lost"
     assert "No worker picked" in Operation.objects.get(pk=orphan.pk).error
     assert Operation.objects.get(pk=fresh.pk).status == "running"
     assert AuditEvent.objects.filter(outcome="failed", operation_id=stuck.pk).exists()

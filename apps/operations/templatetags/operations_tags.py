@@ -18,7 +18,7 @@ def op_target_url(op):
 
 @register.filter
 def op_badge(status):
-    return {"queued": "secondary", "running": "info", "succeeded": "success", "failed": "danger"}.get(
+    return {"queued": "secondary", "running": "info", "succeeded": "success", "failed": "danger", "lost": "danger"}.get(
         str(status), "warning"
     )
 
