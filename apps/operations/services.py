@@ -225,9 +225,11 @@ class _Watch(threading.Thread):
         self.done = threading.Event()
 
     def run(self):
-        noted = False
+        noted, ticks = False, 0
         try:
-            while not self.done.wait(self.interval):
+            # A few quick looks first, so that a call of a second or two still shows a figure.
+            while not self.done.wait(self.interval / 4 if ticks < 4 else self.interval):
+                ticks += 1
                 fraction = self.read() if self.read is not None else None
                 if fraction is not None:
                     low, high = self.span
@@ -297,7 +299,7 @@ def operation_cancel(*, actor, op):
         record("operation.cancel", Outcome.REQUESTED, actor=actor, target=op, params={"kind": op.kind}, operation=op)
         if op.status == Status.QUEUED:
             _finish(op, Status.CANCELLED, error=f"Cancelled by {who} before it started.")
-            transaction.on_commit(lambda: _cleanup(op))
+            _cleanup(op)
             return op
     if op.status == Status.RUNNING:
         _redis(settings.REDIS_URL).set(_cancel_key(op.pk), who, ex=CANCEL_TTL)
@@ -377,7 +379,7 @@ def operations_reap_stale(now=None):
                 _finish(op, LOST, error=_lost_message(op, _limit(op)))
             elif op.status == Status.QUEUED:
                 _finish(op, Status.FAILED, error="No worker picked this operation up.")
-                transaction.on_commit(lambda op=op: _cleanup(op))
+                _cleanup(op)
             else:
                 continue
             ended += 1

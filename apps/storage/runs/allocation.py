@@ -109,14 +109,20 @@ def _allocate_in_slices(op, conn, uuid, name, capacity, report):
 def copy_volume(op, conn, *, pool_uuid, source_name, xml, expected, source_pool_uuid=None, span=(0, 99), label=""):
     """createXMLFrom (a full copy; qcow2 chains flattened), watched: progress is the new volume's
     allocation against `expected` (the source's), which moves for data and not for holes; a
-    cancel takes effect when the copy ends, which deletes it. Returns the copy's VolumeInfo."""
-    name = Volume.parse(xml).name
+    preallocated copy is allocated whole before the first byte moves, so it shows no figure
+    within its span. A cancel takes effect when the copy ends, which deletes it. Returns the
+    copy's VolumeInfo."""
+    spec = Volume.parse(xml)
+    name = spec.name
+    label = label or f"copying {source_name} to {name}"
+    _report(op, span, label)(0)
 
     def copied():
         info = volume_virt.volume_info(conn, pool_uuid, name)
         return min(1.0, info.allocation / expected) if info and expected else None
 
-    with operation_watch(op, copied, span=span, label=label):
+    preallocated = bool(spec.allocation) and spec.allocation >= (spec.capacity or 0)
+    with operation_watch(op, None if preallocated else copied, span=span, label=label):
         info = volume_virt.clone(conn, pool_uuid, source_name, xml, source_pool_uuid=source_pool_uuid)
     _cancel_point(op, conn, pool_uuid, name, f" while {name} was copied")
     return info

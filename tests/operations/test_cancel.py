@@ -1,0 +1,115 @@
+"""Cancel and progress, as the services see them: a queued operation of any kind stops at once and
+its worker then leaves it alone; the request and the outcome are audited; inputs waiting for the
+worker are dropped; progress never goes backwards and can be "unknown". The running cases, with a
+real worker and real QEMU, are in test_cancel_real.py."""
+
+import pytest
+
+from apps.audit.models import AuditEvent
+from apps.compute.services.create import vm_define_xml
+from apps.compute.services.power import vm_power
+from apps.core.errors import OperationCancelled
+from apps.operations import runners
+from apps.operations.models import Operation
+from apps.operations.services import (
+    CANCELLED_OUTCOME,
+    operation_cancel,
+    operation_cancel_requested,
+    operation_check_cancel,
+    operation_progress,
+    operation_run,
+)
+from tests.helpers import make_vm, unique
+
+pytestmark = pytest.mark.django_db
+
+# The kinds whose runner honours a cancel while it runs; every other kind stops only while queued.
+CANCELLABLE = {
+    "volume.upload",
+    "volume.download",
+    "volume.create",
+    "volume.clone",
+    "vm.clone",
+    "vm.create",
+    "vm.disk_new",
+}
+
+
+@pytest.fixture
+def vm(demo_host):
+    demo_host.state = "up"
+    demo_host.save()
+    return make_vm(demo_host)
+
+
+def test_only_runners_that_honour_a_cancel_say_so():
+    assert {kind for kind in runners.kinds() if runners.get(kind).cancellable} == CANCELLABLE
+
+
+def test_a_queued_operation_is_cancelled_at_once_and_its_worker_leaves_it(vm, operator, admin):
+    op = vm_power(actor=operator, vm=vm, action="start")
+    assert runners.get(op.kind).cancellable is False  # a start cannot stop midway, but has not begun
+
+    op = operation_cancel(actor=admin, op=op)
+
+    assert (op.status, op.error) == ("cancelled", f"Cancelled by {admin.username} before it started.")
+    assert operation_run(op.pk).status == "cancelled"  # the task, when it comes, finds nothing to do
+    assert Operation.objects.get(pk=op.pk).started_at is None
+    rows = AuditEvent.objects.filter(operation_id=op.pk).order_by("id")
+    assert [(e.action, e.outcome, e.actor_name) for e in rows] == [
+        ("vm.start", "requested", operator.username),
+        ("operation.cancel", "requested", admin.username),  # who asked to stop it
+        ("vm.start", CANCELLED_OUTCOME, operator.username),
+    ]
+    assert rows.last().error == f"Cancelled by {admin.username} before it started."
+    assert rows[1].target_type == "vm" and rows[1].target_name == vm.name  # on the VM's history too
+
+
+def test_a_finished_operation_is_left_as_it_ended(vm, operator, admin):
+    op = vm_power(actor=operator, vm=vm, action="start")
+    operation_cancel(actor=admin, op=op)
+    again = operation_cancel(actor=admin, op=op)
+    assert again.status == "cancelled"
+    assert AuditEvent.objects.filter(operation_id=op.pk, action="operation.cancel").count() == 1
+
+
+def test_a_cancelled_queued_define_drops_the_password_it_was_keeping_for_the_worker(demo_host, operator, admin):
+    name = unique("xml")
+    xml = (
+        f'<domain type="test"><name>{name}</name><memory unit="MiB">128</memory><vcpu>1</vcpu>'
+        '<os><type arch="x86_64">hvm</type></os><devices><graphics type="vnc" passwd="s3cr3t-vnc"/></devices></domain>'
+    )
+    op = vm_define_xml(actor=operator, host=demo_host, xml=xml, name=name, vcpus=1, memory_mib=128)
+    assert "s3cr3t-vnc" in Operation.objects.get(pk=op.pk).params["xml"]
+    operation_cancel(actor=operator, op=op)
+    assert "s3cr3t-vnc" not in str(Operation.objects.get(pk=op.pk).params)
+
+
+def test_a_running_operation_gets_a_request_its_runner_answers(vm, operator, admin):
+    op = vm_power(actor=operator, vm=vm, action="start")
+    Operation.objects.filter(pk=op.pk).update(status="running")
+    op.refresh_from_db()
+    operation_check_cancel(op)  # nothing asked yet: goes on
+
+    assert operation_cancel(actor=admin, op=op).status == "running"  # asked, not forced
+
+    assert operation_cancel_requested(op) == admin.username
+    assert Operation.objects.get(pk=op.pk).message == f"Cancel asked by {admin.username}; stopping."
+    with pytest.raises(OperationCancelled, match=f"Cancelled by {admin.username} before copying vda."):
+        operation_check_cancel(op, " before copying vda")
+
+
+def test_progress_never_moves_backwards_and_can_be_unknown(vm, operator):
+    op = vm_power(actor=operator, vm=vm, action="start")
+    Operation.objects.filter(pk=op.pk).update(status="running")
+    op.refresh_from_db()
+
+    operation_progress(op, 40, "copying vda")
+    operation_progress(Operation.objects.get(pk=op.pk), 30, "copying vdb")  # a late report from a watcher
+    row = Operation.objects.get(pk=op.pk)
+    assert (row.progress, row.message) == (40, "copying vdb")
+    operation_progress(op, None, "defining the domain")  # no figure: the bar stays, the words change
+    row = Operation.objects.get(pk=op.pk)
+    assert (row.progress, row.message) == (40, "defining the domain")
+    operation_progress(op, 250)
+    assert Operation.objects.get(pk=op.pk).progress == 99  # 100 is for "succeeded"
