@@ -41,11 +41,10 @@ log = logging.getLogger(__name__)
 
 RUN_TASK = "operations.run"
 
-# How a run whose worker went away ends (killed, crashed, cut off at its hard time limit): "lost",
-# since nobody can tell how far it got. Until the model lists that status it ends "failed" with
-# the same message; likewise a cancelled run's audit outcome is "failed" until audit lists
-# "cancelled".
-LOST = getattr(Status, "LOST", Status.FAILED)
+# A run whose worker went away (killed, crashed, cut off at its hard time limit) ends "lost":
+# nobody can tell how far it got. A cancelled run's audit outcome is "failed" (with "Cancelled
+# by …") until audit lists "cancelled".
+LOST = Status.LOST
 CANCELLED_OUTCOME = getattr(Outcome, "CANCELLED", Outcome.FAILED)
 GRACE = 60  # seconds past a run's hard limit before the reaper calls it lost
 

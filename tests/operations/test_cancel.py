@@ -113,3 +113,28 @@ def test_progress_never_moves_backwards_and_can_be_unknown(vm, operator):
     assert (row.progress, row.message) == (40, "defining the domain")
     operation_progress(op, 250)
     assert Operation.objects.get(pk=op.pk).progress == 99  # 100 is for "succeeded"
+
+
+def test_a_driver_that_cannot_grow_a_volume_still_gets_it_preallocated_in_one_call(demo_host, operator):
+    """Preallocation goes in slices (each a resize that allocates) to report and stop between
+    them; the test driver has no resize, so there it is one createXML, as before."""
+    from apps.hosts.virt import connection
+    from apps.storage.services import volumes as volume_services
+    from apps.storage.services.pools import pool_refresh_inventory
+    from apps.storage.virt import volumes as volume_virt
+    from tests.helpers import TEST_URI
+
+    pool_uuid = "dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566"  # the test driver's default-pool
+    conn = connection.get(TEST_URI)
+    pool = pool_refresh_inventory(conn, demo_host, pool_uuid)
+    name = unique("prealloc") + ".img"
+    op = volume_services.volume_create(
+        actor=operator, pool=pool, name=name, capacity=200, unit="MiB", format="raw", preallocate=True
+    )
+    try:
+        op = operation_run(op.pk)
+        assert op.status == "succeeded", op.error
+        info = volume_virt.volume_info(conn, pool_uuid, name)
+        assert (info.capacity, info.allocation) == (200 << 20, 200 << 20)
+    finally:
+        volume_virt.delete_quietly(conn, pool_uuid, name)
