@@ -85,8 +85,13 @@ def test_every_command_exists_in_the_project():
 
 
 def test_the_image_copies_front_end_assets_from_npm():
+    """The image installs the locked npm packages and copies them as scripts/setup does (one
+    script for both), the consoles' noVNC and xterm.js among them."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "npm ci" in dockerfile and "node_modules/htmx.org" in dockerfile
+    assert "npm ci" in dockerfile and "scripts/vendor" in dockerfile and "sh vendor vendor" in dockerfile
+    vendor = (ROOT / "scripts/vendor").read_text()
+    for package in ("node_modules/htmx.org", "node_modules/@novnc/novnc", "node_modules/@xterm/xterm", "uplot"):
+        assert package in vendor
 
 
 def test_caddy_is_the_only_way_in_and_proxies_to_the_web_server():
