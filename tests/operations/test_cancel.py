@@ -138,3 +138,28 @@ def test_a_driver_that_cannot_grow_a_volume_still_gets_it_preallocated_in_one_ca
         assert (info.capacity, info.allocation) == (200 << 20, 200 << 20)
     finally:
         volume_virt.delete_quietly(conn, pool_uuid, name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_watch_reports_a_blocking_calls_progress_and_acknowledges_a_cancel(demo_host, operator, admin):
+    """While a libvirt call that has no progress and no abort blocks the runner (a copy), the
+    watch reads its figure in a thread of its own and says at once that a cancel was asked."""
+    from apps.operations.services import operation_watch
+    from tests.helpers import wait_for
+
+    op = vm_power(actor=operator, vm=make_vm(demo_host), action="start")
+    Operation.objects.filter(pk=op.pk).update(status="running", progress=0)
+    op.refresh_from_db()
+    reads = iter([None, 0.25, 0.75, 1.0])
+
+    with operation_watch(op, lambda: next(reads, 1.0), span=(10, 90), label="copying vda", interval=0.2):
+        wait_for(lambda: Operation.objects.get(pk=op.pk).progress == 90, timeout=10, message="the copy's end")
+        operation_cancel(actor=admin, op=op)
+        wait_for(
+            lambda: "libvirt cannot stop this step midway" in Operation.objects.get(pk=op.pk).message,
+            timeout=10,
+            message="the cancel acknowledged",
+        )
+    row = Operation.objects.get(pk=op.pk)
+    assert row.message.startswith(f"Cancel asked by {admin.username}: ")
+    assert row.progress == 90  # 10 + 80 × 1.0
