@@ -77,6 +77,7 @@ def tick_1000(count, rounds=15):
     from apps.compute.stats import recorder
     from apps.compute.virt import domains
     from apps.compute.virt.stats import INVENTORY, WANTED
+    from apps.core.series import store
     from apps.hosts.models import Host
     from apps.hosts.virt import connection
 
@@ -104,6 +105,7 @@ def tick_1000(count, rounds=15):
         result["tick_over_raw_call"] = round(result["tick_ms"] / result["raw_bulk_call_ms"], 1)
         result["graphs_share_of_tick"] = round(result["graphs_ms"] / result["tick_ms"], 3)
         recorder.forget(host.pk)
+        cleanup_host(store.client(), host.pk)
         host.vms.all().delete()
         host.delete()
         conn.close()
@@ -137,10 +139,9 @@ def fleet(total, hosts, minutes, r):
     start = (time.time() // 900) * 900 - 30  # just before a quarter hour, then through it
     ticks = int(minutes * 60 / 2)
     cpu_before = _redis_cpu(r)
-    plain, minute_ticks, made = [], [], 0.0
+    per_tick, made = [], 0.0
     for n in range(ticks + 1):
         t = start + 2 * n
-        closes_minute = int(t // 60) != int((t - 2) // 60)
         listings = [
             [DomainInfo(u, u, "running", 2, 1 << 20, 1 << 20, counters=_counters(rng, i, t)) for i, u in enumerate(ids)]
             for ids in uuids
@@ -152,7 +153,7 @@ def fleet(total, hosts, minutes, r):
         spent = (time.process_time() - tick_cpu) * 1000
         made += spent
         if n >= 2:  # the first two create the rings
-            (minute_ticks if closes_minute else plain).append(spent)
+            per_tick.append(spent)
     time.sleep(1)  # the last live signals leave
     redis_cpu = _redis_cpu(r) - cpu_before
     for host in fake_hosts:
@@ -161,12 +162,15 @@ def fleet(total, hosts, minutes, r):
         "vms": per_host * hosts,
         "hosts": hosts,
         "ticks": ticks + 1,
-        "monitor_cpu_ms_per_tick_median": round(statistics.median(plain), 1),
-        "monitor_cpu_ms_per_tick_p95": round(sorted(plain)[int(len(plain) * 0.95)], 1),
-        "monitor_cpu_ms_minute_close_tick_median": round(statistics.median(minute_ticks), 1),
+        "monitor_cpu_ms_per_tick_median": round(statistics.median(per_tick), 1),
+        "monitor_cpu_ms_per_tick_p95": round(sorted(per_tick)[int(len(per_tick) * 0.95)], 1),
+        "monitor_cpu_ms_per_tick_max": round(max(per_tick), 1),
         "monitor_cpu_ms_per_tick_mean_all": round(made / (ticks + 1), 1),
         "redis_cpu_ms_per_tick_mean": round(redis_cpu / (ticks + 1) * 1000, 1),
-        "note": "the first two ticks create the rings (zeroed strings of their full size) and are not in the medians",
+        "note": (
+            "the first two ticks create the rings (zeroed strings of their full size) and are not counted; each host"
+            " closes its minutes (and quarters) at its own tick (recorder.offset), so no tick closes them all"
+        ),
     }, uuids
 
 
@@ -270,12 +274,24 @@ def graph_24h(r):
     return result
 
 
-def cleanup(r):
+def cleanup(r, pattern=None):
+    """Delete the bench's series: those of the made-up hosts, or those matching `pattern`."""
     from apps.core.series import store
 
-    keys = list(r.scan_iter(f"{store.PREFIX}*:{FIRST_ID // 10}*", count=10_000))
+    keys = list(r.scan_iter(pattern or f"{store.PREFIX}*:{str(FIRST_ID)[:-3]}*", count=10_000))
     for i in range(0, len(keys), 1000):
         r.unlink(*keys[i : i + 1000])
+
+
+def cleanup_host(r, host_id):
+    from apps.core.series import store
+
+    for pattern in (
+        f"{store.PREFIX}vm:{host_id}:*",
+        f"{store.PREFIX}host:{host_id}:*",
+        f"{store.PREFIX}busy:{host_id}",
+    ):
+        cleanup(r, pattern)
 
 
 def main():

@@ -23,13 +23,16 @@ def sparklines(vms, *, now=None, r=None):
     rings = [store.key(metrics.KIND, metrics.ident(vm.host_id, vm.uuid), store.MINUTES) for vm in vms]
     size = metrics.LAYOUT.bucket.size
     blobs = store.read_recent(rings, store.MINUTES, size, since, now, r)
-    first = int(since // store.MINUTE) * store.MINUTE
+    first = int(since // store.MINUTE)
     out = {}
     for vm, blob in zip(vms, blobs, strict=True):
+        # By the minute's number: a host's minutes begin a few seconds past the clock's (recorder.offset).
         by_minute = {
-            start: averages[_CPU] for start, averages, _lo, _hi in metrics.LAYOUT.buckets(blob) if start >= first
+            start // store.MINUTE: averages[_CPU]
+            for start, averages, _lo, _hi in metrics.LAYOUT.buckets(blob)
+            if start // store.MINUTE >= first
         }
         if by_minute:
-            line = [by_minute.get(first + i * store.MINUTE) for i in range(SPARK_MINUTES + 1)]
+            line = [by_minute.get(first + i) for i in range(SPARK_MINUTES + 1)]
             out[vm.pk] = [None if v is None or v != v else round(v, 1) for v in line]
     return out

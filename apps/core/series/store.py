@@ -98,6 +98,15 @@ class Batch:
         rings.append(ring_key)
         records.append(record)
 
+    def put_many(self, ring_keys, resolution, slot, records, *, renew=False):
+        """`put` for many rings at once: records of one size, into one slot."""
+        if not records:
+            return
+        size = len(records[0])
+        rings, queued = self._writes.setdefault((resolution, slot * size, size, renew), ([], []))
+        rings.extend(ring_keys)
+        queued.extend(records)
+
     def command(self, name, *args, **kwargs):
         """Any other Redis command, sent with the tick's writes."""
         self._commands.append((name, args, kwargs))

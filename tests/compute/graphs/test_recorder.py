@@ -83,19 +83,20 @@ def test_minute_and_quarter_records_keep_the_average_and_the_extremes(fresh_reco
     host = SimpleNamespace(pk=next(_ids), name="synthetic")
     uuid = "00000000-0000-4000-8000-000000000001"
     ident = metrics.ident(host.pk, uuid)
+    start = QUARTER + recorder.offset(host.pk)  # the host's quarter hour begins a little past the clock's
     # The first minute: 30 ticks at 2 s, the VM busy on one vCPU of two in every third interval.
     shares = [(1.0 if i % 3 == 0 else 0.2) for i in range(30)]
-    t = _run(host, uuid, shares + [0.6] * 420, QUARTER)  # then on through the quarter hour and past it
+    t = _run(host, uuid, shares + [0.6] * 420, start)  # then on through the quarter hour and past it
     day = in_units(graph.data(metrics.LAYOUT, metrics.KIND, ident, "24h", now=t + 60))
     assert day["downsampled"] and day["step"] == 60
-    first = day["t"].index(QUARTER)
+    first = day["t"].index(start)
     # The minute's 29 points (the tick at its start has no predecessor) are 50 % and 10 % of two vCPUs.
     samples = [100 * s / 2 for s in shares[:29]]
     assert math.isclose(day["values"]["cpu"][first], sum(samples) / len(samples), rel_tol=2e-3)
     assert (day["min"]["cpu"][first], day["max"]["cpu"][first]) == (10, 50)
     assert day["values"]["cpu"][first + 2] == 30  # later minutes: 0.6 of a CPU, steady
     week = in_units(graph.data(metrics.LAYOUT, metrics.KIND, ident, "7d", now=t + 60))
-    at = week["t"].index(QUARTER)
+    at = week["t"].index(start)
     assert (week["min"]["cpu"][at], week["max"]["cpu"][at]) == (10, 50)  # the raw extremes, not the minutes'
     raw = [100 * s / 2 for s in (shares + [0.6] * 420)[: 15 * 30 - 1]]  # the quarter's samples
     assert math.isclose(week["values"]["cpu"][at], sum(raw) / len(raw), rel_tol=2e-3)
