@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.qemu]
 
 
 def _define_busy(conn, name):
-    xml = consoles_guest.domain_xml(name, domain_type="qemu", vnc=False, serial=False)
+    xml = consoles_guest.domain_xml(name, domain_type="qemu", vnc=False)
     root = etree.fromstring(xml)
     root.find("os/cmdline").text = "console=ttyS0 idle=poll no_timer_check"
     return domains.define(conn, etree.tostring(root, encoding="unicode"))
@@ -44,7 +44,7 @@ def guests(qemu_conn):
         yield made
     finally:
         for dom_uuid in made:
-            domains.undefine(qemu_conn, dom_uuid)
+            consoles_guest.undefine(qemu_conn, dom_uuid)
         recorder._hosts.clear()
 
 
