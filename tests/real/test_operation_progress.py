@@ -103,7 +103,8 @@ def test_a_clone_reports_the_bytes_it_has_copied_disk_by_disk(qemu_conn, local, 
     vda = [p for p, message in bar.seen if "copying vda" in message]
     vdb = [p for p, message in bar.seen if "copying vdb" in message]
     assert vda and vdb and max(vda) <= vdb_starts <= min(vdb)
-    assert any(5 < p < vdb_starts for p in vda), f"no figure while vda was copied: {sorted(set(vda))}"
+    steps = [(f"{step.at:%H:%M:%S.%f}", step.text) for step in op.steps.all()]
+    assert any(5 < p < vdb_starts for p in vda), f"no figure while vda was copied: {sorted(set(vda))}, {steps}"
 
 
 def test_a_preallocation_reports_the_bytes_allocated(qemu_conn, slow_pool, operator):

@@ -40,6 +40,7 @@ def _copy_disk(conn, op, d, pools, span, label):
     return copy_volume(
         op,
         conn,
+        uri=pool.host.uri,
         pool_uuid=str(pool.uuid),
         source_name=d["source_volume"],
         xml=spec.to_xml(),

@@ -58,6 +58,7 @@ def _clone(op, conn, pool):
     copy_volume(
         op,
         conn,
+        uri=pool.host.uri,
         pool_uuid=str(pool.uuid),
         source_name=p["name"],
         xml=spec.to_xml(),
