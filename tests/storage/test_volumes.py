@@ -376,7 +376,7 @@ def test_long_transfers_are_not_reaped_as_stale(pool, operator):
     Operation.objects.filter(pk__in=[upload.pk, plain.pk]).update(status="running", started_at=two_hours_ago)
     assert operations_reap_stale() == 1
     assert Operation.objects.get(pk=upload.pk).status == "running"
-    assert Operation.objects.get(pk=plain.pk).status == "failed"
+    assert Operation.objects.get(pk=plain.pk).status == "lost"
 
 
 def test_transfer_runners_carry_the_limit_the_reaper_honours():

@@ -24,7 +24,7 @@ from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import Volume
 from tests.compute.lifecycle.lifecycle_helpers import make_source, test_pool  # noqa: F401  (a fixture)
 from tests.conftest import PASSWORD
-from tests.helpers import created_domains, unique, wait_for
+from tests.helpers import created_domains, unique
 
 pytestmark = pytest.mark.django_db
 MiB = 1 << 20
@@ -240,19 +240,6 @@ def test_new_macs_are_unique():
     taken = {"52:54:00:00:00:01"}
     macs = [lifecycle.new_mac(taken) for _ in range(50)]
     assert len(set(macs)) == 50 and "52:54:00:00:00:01" not in macs
-
-
-def test_a_copy_reports_progress_while_it_runs():
-    """The watcher reads the new volume's allocation once a second while createXMLFrom blocks."""
-    from apps.compute.runs.clone import _CopyWatcher
-
-    reads, reported = iter([None, 256 * MiB, 768 * MiB, 1024 * MiB]), []
-    watcher = _CopyWatcher(reported.append, lambda: next(reads, 1024 * MiB), expected=1024 * MiB)
-    watcher.start()
-    wait_for(lambda: len(reported) >= 3, timeout=10, message="three progress reports")
-    watcher.stop()
-    assert reported[:3] == [0.25, 0.75, 1.0]
-    assert not watcher.is_alive()
 
 
 def test_a_name_defined_on_the_host_but_not_yet_in_the_inventory_is_taken(demo_host, pool, operator, test_driver):

@@ -69,7 +69,7 @@ def test_redelivered_task_does_not_act_twice(demo_host, operator, django_capture
         op = services.vm_power(actor=operator, vm=vm, action="start")
     Operation.objects.filter(pk=op.pk).update(status="running")  # as if a worker died mid-task
     op = operation_run(op.pk)
-    assert op.status == "failed" and "worker" in op.error
+    assert op.status == "lost" and "worker" in op.error
     assert VirtualMachine.objects.get(pk=vm.pk).state == "shutoff"
 
 
