@@ -21,9 +21,7 @@ from apps.core.units import human_bytes as human
 from apps.operations.services import OperationError, operation_queue
 from apps.storage.models import StorageVolume
 from apps.storage.services.pools import pool_refresh_inventory
-from apps.storage.virt import pools as pool_virt
-from apps.storage.virt import volumes as volume_virt
-from apps.storage.virt.volume_xml import FORMATS, Volume
+from apps.storage.virt.volume_xml import FORMATS
 
 for _code, _label in {
     "volume.create": "created volume",
@@ -196,23 +194,6 @@ def volume_delete(*, actor, volume):
 
 
 # -- the worker side -------------------------------------------------------------------------
-
-
-def create_on_pool(conn, pool, *, name, capacity, format, preallocate, backing=None):
-    """The worker's way to make a new volume, for storage and for compute (a VM's new disk):
-    the pool must run, and the space is checked again with libvirt's own figures, since the
-    inventory may lag behind. Returns the new volume's VolumeInfo."""
-    live = pool_virt.pool_info(conn, str(pool.uuid))
-    if live is None or live.state != "running":
-        raise OperationError(f"Pool {pool.name} is not active.")
-    try:
-        check_space(capacity=capacity, pool_capacity=live.capacity, available=live.available, preallocate=preallocate)
-    except VolumeError as exc:
-        raise OperationError(str(exc)) from None
-    spec = Volume(
-        name=name, capacity=capacity, allocation=capacity if preallocate else 0, format=format, backing=backing
-    )
-    return volume_virt.create(conn, str(pool.uuid), spec.to_xml(), prealloc_metadata=preallocate and format == "qcow2")
 
 
 def refresh_quietly(conn, pool):
