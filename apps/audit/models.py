@@ -9,6 +9,7 @@ class Outcome(models.TextChoices):
     FAILED = "failed"
     DENIED = "denied"
     DETECTED = "detected"
+    CANCELLED = "cancelled"
 
 
 class AppendOnlyError(Exception):

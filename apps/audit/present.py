@@ -97,7 +97,7 @@ FIELDS = {
     "description": ("Description", ""),
 }
 LONG = 80  # a change longer than this reads as "changed" with the values folded away
-FINAL = {Outcome.SUCCEEDED, Outcome.FAILED}
+FINAL = {Outcome.SUCCEEDED, Outcome.FAILED, Outcome.CANCELLED}
 
 
 @dataclass

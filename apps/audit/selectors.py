@@ -79,12 +79,12 @@ def events_visible(user):
 
 
 def outcomes_by_operation(user, rows):
-    """The outcome record (succeeded or failed) of each operation requested in `rows`, for the
-    page to show beside its request."""
+    """The outcome record (succeeded, failed or cancelled) of each operation requested in `rows`,
+    for the page to show beside its request."""
     ids = {e.operation_id for e in rows if e.operation_id and e.outcome == "requested"}
     if not ids:
         return {}
-    qs = events_visible(user).filter(operation_id__in=ids, outcome__in=["succeeded", "failed"]).order_by("id")
+    qs = events_visible(user).filter(operation_id__in=ids, outcome__in=["succeeded", "failed", "cancelled"]).order_by("id")
     return {e.operation_id: e for e in qs}
 
 

@@ -42,10 +42,9 @@ log = logging.getLogger(__name__)
 RUN_TASK = "operations.run"
 
 # A run whose worker went away (killed, crashed, cut off at its hard time limit) ends "lost":
-# nobody can tell how far it got. A cancelled run's audit outcome is "failed" (with "Cancelled
-# by …") until audit lists "cancelled".
+# nobody can tell how far it got. A cancelled run's audit outcome is "cancelled".
 LOST = Status.LOST
-CANCELLED_OUTCOME = getattr(Outcome, "CANCELLED", Outcome.FAILED)
+CANCELLED_OUTCOME = Outcome.CANCELLED
 GRACE = 60  # seconds past a run's hard limit before the reaper calls it lost
 
 audit_actions.register("operation.cancel", "asked to cancel")

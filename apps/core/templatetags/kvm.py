@@ -11,6 +11,7 @@ STATE_BADGES = {
     "paused": "warning",
     "pmsuspended": "warning",
     "queued": "secondary",
+    "cancelled": "warning",
     "running_op": "info",
     "shutdown": "info",
     "blocked": "info",
