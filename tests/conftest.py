@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from channels.layers import channel_layers
 from django.conf import settings
 
 from apps.accounts.services import grant_add, user_create
@@ -63,6 +64,15 @@ def pytest_collection_modifyitems(items):
 def clean_redis():
     """Tests use their own Redis database; drop tasks and channel messages a previous run left."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets a channel layer object of its own: a consumer a test left running in an event
+    loop that has since closed keeps the layer's receive lock, bound to that loop, and the next
+    in-process consumer would wait on it in vain (RuntimeError: bound to a different event loop)."""
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)

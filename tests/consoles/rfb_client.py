@@ -53,6 +53,16 @@ async def closed(comm):
     assert connected, "a refusal is sent as a close after accepting, so its reason arrives"
     message = await comm.receive_output(timeout=10)
     assert message["type"] == "websocket.close", message
+    await comm.disconnect()  # the consumer ends here, not in a loop that closes under it
+    return message["code"], message.get("reason", "")
+
+
+async def until_closed(comm, timeout=2):
+    """Skip what the socket still carries (screen updates) up to its close, then end the consumer;
+    returns (code, reason)."""
+    while (message := await comm.receive_output(timeout=timeout))["type"] != "websocket.close":
+        pass
+    await comm.disconnect()
     return message["code"], message.get("reason", "")
 
 

@@ -21,6 +21,7 @@ from tests.consoles.rfb_client import (
     headers_for,
     inventory_row,
     offered_security,
+    until_closed,
     vnc_socket,
 )
 from tests.helpers import QEMU_URI
@@ -157,10 +158,7 @@ def test_revoking_the_right_closes_an_open_console(vnc_vm, django_user_model):
         comm = _open(headers, vm)
         await handshake(comm)
         await sync_to_async(grant_remove)(actor=None, grant=grant)
-        while True:  # screen updates may still be on their way; then the close
-            message = await comm.receive_output(timeout=2)
-            if message["type"] == "websocket.close":
-                return message["code"], message.get("reason", "")
+        return await until_closed(comm)
 
     assert async_to_sync(scenario)() == (4000, "Your right to this console was revoked.")
     assert AuditEvent.objects.get(action="console.close").params["reason"] == "Your right to this console was revoked."
@@ -175,12 +173,11 @@ def test_a_text_frame_closes_that_session_only(vnc_vm, operator):
         await handshake(bad)
         await handshake(good)
         await bad.send_to(text_data="hello")
-        while (message := await bad.receive_output(timeout=5))["type"] != "websocket.close":
-            pass
+        code, _reason = await until_closed(bad, timeout=5)
         await good.send_to(bytes_data=struct.pack(">BBHHHH", 3, 0, 0, 0, 8, 8))  # FramebufferUpdateRequest
         update = await good.receive_from(timeout=10)
         await good.disconnect()
-        return message["code"], update
+        return code, update
 
     code, update = async_to_sync(scenario)()
     assert code == 4400
@@ -203,10 +200,7 @@ def test_the_end_of_a_session_closes_an_open_console(vnc_vm, operator, end, reas
         comm = _open(headers, vm)
         await handshake(comm)
         await sync_to_async(end)(operator)
-        while True:
-            message = await comm.receive_output(timeout=2)
-            if message["type"] == "websocket.close":
-                return message["code"], message.get("reason", "")
+        return await until_closed(comm)
 
     assert async_to_sync(scenario)() == (4001, reason)
 

@@ -54,6 +54,7 @@ async def control(comm, timeout=10):
     while True:
         message = await comm.receive_output(timeout=timeout)
         if message["type"] == "websocket.close":
+            await comm.disconnect()  # the consumer ends here, not in a loop that closes under it
             return {"type": "closed", "code": message["code"], "reason": message.get("reason", "")}
         if message.get("text") is not None:
             return json.loads(message["text"])
