@@ -24,7 +24,7 @@ FILTERS = ("q", "since", "until", "user", "action", "target_type", "target", "ta
 _TYPED = re.compile(r"^\d{4}-\d{2}-\d{2}(?P<minute>[ T]\d{2}:\d{2})?(?P<second>:\d{2})?(?:\.(?P<fraction>\d{1,6}))?")
 
 
-def _precision(raw):
+def until_precision(raw):
     """The unit of the last digit typed: a day, a minute, a second or a fraction of one."""
     typed = _TYPED.match(raw)
     if typed is None or not typed["minute"]:
@@ -85,7 +85,7 @@ class EventFilterForm(forms.Form):
         value = self.cleaned_data["until"]
         if value is None:
             return None
-        return value + _precision(str(self.data.get("until", "")).strip())
+        return value + until_precision(str(self.data.get("until", "")).strip())
 
     def active(self):
         """The filters in use, as they were typed (for links that keep them)."""

@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
+from apps.audit.filters import until_precision
 from apps.audit.search import name_contains
 
 from . import labels, runners
@@ -22,15 +23,6 @@ from .models import FAILURES, Status
 
 PAGE_SIZE = 50
 FILTERS = ("mine", "status", "kind", "host", "target", "since", "until")
-
-
-def _until_precision(raw):
-    """ "To" covers what was typed: a whole day for a date, a minute for what a datetime-local
-    input sends, a second when seconds were typed."""
-    time_part = raw.replace("T", " ").partition(" ")[2]
-    if not time_part:
-        return timedelta(days=1)
-    return timedelta(seconds=1) if time_part.count(":") >= 2 else timedelta(minutes=1)
 
 
 class OperationFilterForm(forms.Form):
@@ -63,7 +55,7 @@ class OperationFilterForm(forms.Form):
         value = self.cleaned_data["until"]
         if value is None:
             return None
-        return value + _until_precision(str(self.data.get("until", "")).strip())
+        return value + until_precision(str(self.data.get("until", "")).strip())
 
     def active(self):
         """The filters in use, as typed (for the links that keep them)."""

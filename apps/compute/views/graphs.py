@@ -1,6 +1,6 @@
 """The graphs: a VM's Graphs tab and its data, the VM list's CPU sparklines, and the fleet's busiest
 VMs. Everything is read from the series the monitor keeps in Redis (apps/compute/stats), never
-from libvirt; who may see a VM may see its graphs (vm.view), and one they may not is not found.
+from the hypervisor; who may see a VM may see its graphs (vm.view), and one they may not is not found.
 """
 
 import json
