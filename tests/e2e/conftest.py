@@ -141,6 +141,17 @@ class Tab:
         assert self.errors == [], f"script errors on the page: {self.errors}"
         assert self.console_errors == [], f"console errors on the page: {self.console_errors}"
         assert self.bad_responses == [], f"unexpected error responses: {self.bad_responses}"
+        self.assert_icons()
+
+    def assert_icons(self):
+        """The page's icon and /favicon.ico answer. Chromium fetches icons outside the page, so
+        they never reach on_response and a missing one would pass unseen; ask for them here."""
+        if self.page.is_closed() or not self.page.url.startswith(self.base_url):
+            return
+        hrefs = self.page.eval_on_selector_all("link[rel~=icon]", "(links) => links.map((l) => l.href)")
+        for url in [*hrefs, self.base_url + "/favicon.ico"]:
+            answer = self.page.request.get(url)
+            assert answer.ok, f"{url} answered {answer.status}"
 
     def audit_cells(self, row):
         """{column heading: cell} for one audit log row, so checks follow the headings rather than
@@ -179,6 +190,8 @@ def open_tab(browser, stack):
         return tab
 
     yield _open
+    for tab in tabs:
+        tab.assert_icons()
     for context in contexts:
         context.close()
     for tab in tabs:

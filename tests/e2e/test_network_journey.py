@@ -1,6 +1,7 @@
 """A network's life in Chromium on the real libvirtd, as one person would live it: create an isolated
-network with a DHCP range, see it start, put a NIC of a VM on it and watch the attached count and the
-wiring diagram change without a reload, add a static DHCP host, stop the network, delete it."""
+network with a DHCP range, see it start, put a NIC of a VM on it and watch the attached count in the
+list and the wiring diagram change without a reload, add a static DHCP host, stop and start the
+network, delete it."""
 
 import re
 
@@ -62,7 +63,15 @@ def test_create_attach_watch_static_host_stop_delete(local, admin, open_tab):
     expect(row.locator(".network-attached")).to_have_text("0")
     net = VirtualNetwork.objects.get(host=host, name=name, present=True)
 
-    # The wiring diagram in a second tab follows what happens next.
+    # The list in a second tab and the wiring diagram in a third follow what happens next.
+    listing = open_tab(admin)
+    listing.goto("/networks/")
+    listing.wait_live()
+    listed = listing.page.locator("#network-table tr.network-row").filter(
+        has=listing.page.get_by_role("link", name=name, exact=True)
+    )
+    expect(listed.locator(".network-attached")).to_have_text("0")
+
     wiring = open_tab(admin)
     wiring.goto(f"/networks/hosts/{host.pk}/wiring/")
     wiring.wait_live()
@@ -79,7 +88,8 @@ def test_create_attach_watch_static_host_stop_delete(local, admin, open_tab):
     nic_form.get_by_role("button", name="Add NIC").click()
     _succeeded(page, "vm.nic_add", vm.name)
 
-    # Without a reload: the VM and its NIC join the diagram.
+    # Without a reload: the list counts the VM, and the VM and its NIC join the diagram.
+    expect(listed.locator(".network-attached")).to_have_text("1")
     expect(wiring.page.locator(f'[data-node="vm-{vm.pk}"]')).to_have_count(1)
     expect(wiring.page.locator('[data-node^="nic-"]')).to_have_count(1)
     page.goto(tab.base_url + f"/networks/{net.pk}/")
@@ -100,8 +110,16 @@ def test_create_attach_watch_static_host_stop_delete(local, admin, open_tab):
 
     # Stop (asks first), then delete (its page asks first): the VM is off, so nothing holds it.
     tab.accept_confirms = True
-    page.locator(f"#network-summary-{net.pk}").get_by_role("button", name="Stop").click()
+    page.locator(f"#network-summary-{net.pk}").get_by_role("button", name="Stop", exact=True).click()
     _succeeded(page, "network.stop", name)
+    expect(page.locator(f"#network-summary-{net.pk} .network-state")).to_have_text("inactive")
+    expect(listed.locator(".network-state")).to_have_text("inactive")
+    # Started again from its page (no question: nothing is lost), then stopped for the delete.
+    page.locator(f"#network-summary-{net.pk}").get_by_role("button", name="Start", exact=True).click()
+    _succeeded(page, "network.start", name)
+    expect(page.locator(f"#network-summary-{net.pk} .network-state")).to_have_text("active")
+    expect(listed.locator(".network-state")).to_have_text("active")
+    page.locator(f"#network-summary-{net.pk}").get_by_role("button", name="Stop", exact=True).click()
     expect(page.locator(f"#network-summary-{net.pk} .network-state")).to_have_text("inactive")
     page.locator(f"#network-summary-{net.pk}").get_by_role("link", name="Delete…").click()
     page.get_by_role("button", name=f"Delete {name}").click()

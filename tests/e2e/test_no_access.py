@@ -14,6 +14,12 @@ def test_an_account_with_no_grants_is_told_so_and_whom_to_ask(stack, demo_host, 
     tab = open_tab(outsider)
     page = tab.page
 
+    # The first page after logging in: the VM list.
+    expect(page.locator("#vm-table .no-access")).to_have_text(
+        "Your account has no access yet. People who can grant it: alice-admin."
+    )
+    expect(page.locator("#vm-table")).not_to_contain_text("No virtual machines")
+
     tab.nav("Hosts")
     expect(page.locator("#host-table .no-access")).to_have_text(
         "Your account has no access yet. People who can grant it: alice-admin."
@@ -23,6 +29,8 @@ def test_an_account_with_no_grants_is_told_so_and_whom_to_ask(stack, demo_host, 
     tab.goto("/storage/")
     expect(page.locator("#pool-table .no-access")).to_contain_text("Your account has no access yet.")
     expect(page.locator("#pool-table .no-access")).to_contain_text("alice-admin")
+    tab.goto("/networks/")
+    expect(page.locator("#network-table .no-access")).to_contain_text("Your account has no access yet.")
     tab.assert_quiet()
 
 

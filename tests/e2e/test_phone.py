@@ -50,12 +50,32 @@ def test_the_vm_list_and_a_vm_page_fit_a_phone(transactional_db, stack, demo_hos
     expect(card.get_by_role("button", name="Force off")).to_be_hidden()
     _on_screen(page.locator(f"#vm-row-{stopped.pk}").get_by_role("button", name="Actions"))
 
+    # The bulk bar: a selection counts, and every bulk button is on the screen.
+    card.locator("input.vm-select").check()
+    expect(page.locator("#bulk-count")).to_have_text("1 selected")
+    bulk = page.locator("#bulk-form button")
+    assert bulk.count() >= 4
+    for i in range(bulk.count()):
+        _on_screen(bulk.nth(i))
+    card.locator("input.vm-select").uncheck()
+
     # A VM page: its actions fold into one menu; Clone… and Delete… open their pages.
     card.get_by_role("link", name=running.name).click()
     expect(page.get_by_role("heading", name=running.name, exact=True)).to_be_visible()
     tab.wait_live()  # the summary re-reads itself once the socket opens
     _no_sideways_scroll(page)
     summary = page.locator(f"#vm-summary-{running.pk}")
+    # Every power action of a running VM is in the menu, on the screen; every tab can be reached.
+    summary.get_by_role("button", name="Actions").click()
+    for name in ("Shut down", "Reboot", "Pause", "Force off"):
+        _on_screen(summary.get_by_role("button", name=name, exact=True))
+    page.keyboard.press("Escape")
+    tabs = page.locator("#vm-tabs a")
+    assert tabs.count() >= 8
+    for i in range(tabs.count()):
+        tabs.nth(i).scroll_into_view_if_needed()
+        _on_screen(tabs.nth(i))
+    _no_sideways_scroll(page)
     for name, heading in (("Clone…", f"Clone {running.name}"), ("Delete…", f"Delete {running.name}?")):
         expect(summary.get_by_role("link", name=name)).to_be_hidden()
         summary.get_by_role("button", name="Actions").click()
