@@ -65,6 +65,7 @@ ORDERS = {
     "vm.clone": "clone",
     "vm.settings": "change the settings of",
     "vm.xml_edit": "edit the XML of",
+    "vm.define": "define from XML",
     "vm.snapshot_create": "take a snapshot of",
     "vm.snapshot_revert": "revert to a snapshot",
     "vm.snapshot_delete": "delete a snapshot of",

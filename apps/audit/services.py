@@ -135,6 +135,7 @@ class _HostScope:
         return [("host", self.host_id)]
 
 
-def record_denied(*, actor, permission, target=None):
+def record_denied(*, actor, permission, target=None, attempt="", reason=""):
     target = _as_seen_by(actor, target)
-    return record("auth.denied", Outcome.DENIED, actor=actor, target=target, params={"permission": permission})
+    params = {"permission": permission, **({"attempt": attempt} if attempt else {})}
+    return record("auth.denied", Outcome.DENIED, actor=actor, target=target, params=params, error=reason)

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from .models import Grant, Role
-from .permissions import ALL, PERMISSIONS
+from .permissions import ALL, phrase
 from .rights import held, may
 
 
@@ -62,5 +62,5 @@ def read_only_reason(user, obj, permission):
     )
     label = ", ".join(names) or "no role here"
     who = ", ".join(granters()) or "whoever runs this installation"
-    why = f"Your role does not let you {PERMISSIONS[permission].lower()} here. Ask {who}."
+    why = f"Your role does not let you {phrase(permission)} here. Ask {who}."
     return ReadOnly(label, why)

@@ -28,6 +28,12 @@ PERMISSIONS = {
 }
 ALL = "*"
 
+
+def phrase(permission):
+    """What `permission` lets a person do, to follow "you may not …" ("NICs" keeps its capitals)."""
+    text = PERMISSIONS[permission]
+    return text[:1].lower() + text[1:]
+
 VIEW = ["host.view", "vm.view", "network.view", "storage.view", "operation.view"]
 
 # name -> (description, permissions). Created by a data migration; editable only as custom roles.

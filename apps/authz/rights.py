@@ -23,7 +23,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from apps.core import realtime
 
 from .models import Grant, Role
-from .permissions import ALL, PERMISSIONS
+from .permissions import ALL, PERMISSIONS, phrase
 
 # user pk -> Held, for the unit of work in progress; None outside one.
 _memo = contextvars.ContextVar("kvmweb_rights_memo", default=None)
@@ -144,10 +144,20 @@ _denial_hooks = []
 
 
 def on_denied(hook):
-    """Register `hook(actor=, permission=, target=)`, called for every audited refusal. The audit
-    app registers its recorder here, so authz stays below audit and knows nothing of it."""
+    """Register `hook(actor=, permission=, target=, attempt=, reason=)`, called for every audited
+    refusal. The audit app registers its recorder here, so authz stays below audit and knows
+    nothing of it."""
     _denial_hooks.append(hook)
     return hook
+
+
+def deny(user, permission, obj=None, *, attempt="", reason=""):
+    """Record a refusal through the same hooks as authorize()'s own. For a refusal decided by a
+    rule beside the grants (the XML policy, a team quota): `permission` is the right the refused
+    thing needed ("" when no right allows it), `attempt` the kind of work asked for, `reason`
+    the words the user was shown."""
+    for hook in _denial_hooks:
+        hook(actor=user, permission=permission, target=obj, attempt=attempt, reason=reason)
 
 
 def authorize(user, permission, obj=None, *, audit=True):
@@ -155,9 +165,8 @@ def authorize(user, permission, obj=None, *, audit=True):
     if may(user, permission, obj):
         return
     if audit:
-        for hook in _denial_hooks:
-            hook(actor=user, permission=permission, target=obj)
-    raise PermissionDenied(f"You may not {PERMISSIONS[permission].lower()} here.")
+        deny(user, permission, obj)
+    raise PermissionDenied(f"You may not {phrase(permission)} here.")
 
 
 def scope_ids(user, permission, scope_type):

@@ -12,8 +12,9 @@ memory as volumes.
 import posixpath
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 
-from apps.authz.rights import authorize
+from apps.authz.rights import deny, may
 
 DEVICE_BACKED = {"fs", "disk", "logical", "scsi", "mpath", "iscsi", "iscsi-direct", "zfs"}
 DIRECTORY_TYPES = {"dir", "fs", "netfs", "vstorage"}
@@ -61,8 +62,14 @@ def target_problem(path):
 
 def check_pool(actor, host, pool_type, target_path):
     """Raise PermissionDenied (audited) or PoolPolicyError for a pool `actor` may not define."""
-    if actor is not None and pool_type in DEVICE_BACKED:
-        authorize(actor, "host.manage", host)
+    if actor is not None and pool_type in DEVICE_BACKED and not may(actor, "host.manage", host):
+        # Said with its reason: "you may not add hosts" alone reads as a wrong refusal here.
+        message = (
+            f"A {pool_type} pool uses the host's own devices, so it needs the right to add, edit and "
+            "remove hosts (host.manage) on this host."
+        )
+        deny(actor, "host.manage", host, reason=message)
+        raise PermissionDenied(message)
     if pool_type in DIRECTORY_TYPES:
         problem = target_problem(target_path or "")
         if problem:

@@ -66,7 +66,7 @@ def test_the_worker_checks_again(demo_host, operator, django_capture_on_commit_c
         op = pool_create(actor=operator, host=demo_host, name="p", xml=xml)
     Operation.objects.filter(pk=op.pk).update(params={**op.params, "xml": LOGICAL})
     op = operation_run(op.pk)
-    assert op.status == "failed" and op.error.startswith("You may not add, edit and remove hosts")
+    assert op.status == "failed" and op.error.startswith("A logical pool uses the host's own devices")
 
 
 def test_a_pool_over_libvirts_state_through_the_page_is_a_form_error(demo_host, operator):

@@ -247,3 +247,44 @@ def test_an_iso_uploaded_to_the_library_is_offered_to_the_vm_wizard(stack, real_
     assert _send(browser, job, data)[0] == 200
     assert _finished(job["operation"]).status == "succeeded"
     assert [v.name for v in iso_images(operator, pool.host)] == ["netinst.iso"]
+
+
+# -- the worker reads the stored volume back (issue: teams stay apart, item 4) -------------------
+
+QCOW2_V3 = b"QFI\xfb" + (3).to_bytes(4, "big")
+BACKED = (QCOW2_V3 + (512).to_bytes(8, "big") + (11).to_bytes(4, "big")).ljust(512, b"\0") + b"/etc/shadow".ljust(
+    65024, b"\0"
+)
+EXTERNAL_DATA = (QCOW2_V3 + bytes(64) + (4).to_bytes(8, "big")).ljust(65536, b"\0")
+
+
+@pytest.mark.django_db  # in this process, with no worker: nothing here is committed
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (BACKED, "This qcow2 image names a backing file"),
+        (EXTERNAL_DATA, "This qcow2 image keeps its data in an external file"),
+    ],
+    ids=["backing-file", "external-data-file"],
+)
+def test_a_linked_image_the_check_on_the_way_in_missed_is_deleted_by_the_worker(monkeypatch, operator, data, words):
+    from apps.hosts.services import host_create
+    from apps.operations.services import operation_run
+    from apps.storage.runs import transfer as transfer_runs
+    from apps.storage.services.transfer import upload_chunk, volume_upload
+    from tests.storage.test_volumes_real import real_dir_pool
+
+    # Only the check on the stored volume stands: the one on the bytes as they arrive lets all pass.
+    monkeypatch.setattr(transfer_runs, "refuse_linked", lambda head: None)
+    conn = real_connection()
+    with real_dir_pool(conn) as (uuid, _path):
+        pool = pool_refresh_inventory(conn, host_create(actor=None, name=f"local-{uuid[:8]}", uri=REAL_URI), uuid)
+        op = volume_upload(actor=operator, pool=pool, name="sly.qcow2", size=len(data))
+        assert upload_chunk(actor=operator, op=op, offset=0, data=data, last=True)["received"] == len(data)
+        op = operation_run(op.pk)
+        left = _names(conn, pool)
+    conn.close()
+    assert op.status == "failed"
+    assert op.error.startswith(words) and op.error.endswith("The uploaded volume sly.qcow2 was deleted.")
+    assert "sly.qcow2" not in left
+    assert not StorageVolume.objects.filter(pool=pool, name="sly.qcow2").exists()

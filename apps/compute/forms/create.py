@@ -2,20 +2,23 @@
 
 The choices come from what the user may use on the chosen host: ISO images of its ISO library,
 pools where they may create volumes, volumes they may see, the host's libvirt networks, their own
-teams. A posted id outside those lists is still looked up and handed to the service, whose rights
-check says clearly why it is refused (and audits the refusal), rather than a bare "invalid choice".
+teams. A posted pool or volume id outside those lists is still looked up and handed to the
+service, whose checks say clearly why it is refused (and audit a refusal of a right), rather than
+a bare "invalid choice"; one of a pool the user may not even see is refused without its name.
 """
 
+import contextlib
 import uuid as uuidlib
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from lxml import etree
 
 from apps.accounts.forms import Styled
 from apps.accounts.models import Team
-from apps.authz.rights import rights
+from apps.authz.rights import authorize, may, rights
 from apps.compute import osinfo, xmlpolicy
-from apps.compute.services.create import DISK_POOL_TYPES, CreateError, create_plan
+from apps.compute.services.create import DISK_POOL_TYPES, CreateError, NewVM, create_plan
 from apps.hosts.models import Host
 from apps.network.access import may_use as may_use_network
 from apps.storage.models import StoragePool, StorageVolume
@@ -67,6 +70,27 @@ def _default_network(nets):
     return "default" if "default" in names else (names[0] if names else "")
 
 
+class Offered(forms.ChoiceField):
+    """A pick among the pools or volumes the page offered. A value outside them is not refused
+    here: the form looks it up and the service says why it cannot be used."""
+
+    def valid_value(self, value):
+        return True
+
+
+def _seen(user, model, pk, field, what):
+    """The pool or volume with id `pk`. One that does not exist and one the user may not see are
+    refused alike, without a word of what it is (the latter audited as a refusal, by id)."""
+    related = "pool__host" if model is StorageVolume else "host"
+    obj = model.objects.select_related(related).filter(pk=pk).first()
+    if obj is not None and may(user, "storage.view", obj):
+        return obj
+    if obj is not None:
+        with contextlib.suppress(PermissionDenied):
+            authorize(user, "storage.view", obj)
+    raise CreateError(field, f"There is no such {what} that you may see.")
+
+
 class WizardControls(forms.Form):
     """What sent the wizard rather than what describes the VM: the button (`step`: review,
     refresh when the host or OS changed, create), the field that changed, and the picked host's
@@ -91,12 +115,12 @@ class CreateForm(Styled, forms.Form):
     memory_mib = forms.IntegerField(label="Memory (MiB)", min_value=0)
     vcpus = forms.IntegerField(label="vCPUs", min_value=0)
     source = forms.ChoiceField(choices=SOURCE_CHOICES, initial="iso", widget=forms.RadioSelect, label="Install from")
-    iso = forms.ChoiceField(required=False, label="ISO image")
+    iso = Offered(required=False, label="ISO image")
     tree_url = forms.CharField(required=False, label="Install tree URL", max_length=1024)
     kernel_args = forms.CharField(required=False, label="Extra kernel arguments", max_length=1024,
                                   help_text="e.g. ks=http://192.0.2.10/ks.cfg or inst.text")  # fmt: skip
-    import_volume = forms.ChoiceField(required=False, label="Disk to import")
-    disk_pool = forms.ChoiceField(required=False, label="New disk on pool")
+    import_volume = Offered(required=False, label="Disk to import")
+    disk_pool = Offered(required=False, label="New disk on pool")
     disk_gib = forms.DecimalField(required=False, label="Disk size (GiB)", min_value=0, decimal_places=3)
     disk_format = forms.ChoiceField(choices=[("qcow2", "qcow2"), ("raw", "raw")], initial="qcow2", label="Format")
     preallocate = forms.BooleanField(required=False, label="Preallocate (reserve the whole size now)")
@@ -167,14 +191,22 @@ class CreateForm(Styled, forms.Form):
         host = data.get("host")
         if self.errors or host is None or self.facts is None:
             return data
-        volume = lambda key: StorageVolume.objects.select_related("pool__host").filter(pk=_id(data.get(key))).first()  # noqa: E731
-        pool = StoragePool.objects.select_related("host").filter(pk=_id(data.get("disk_pool"))).first()
+        source = data["source"]
+
+        def seen(model, key, what, used=True):
+            """What the id posted in `key` names, when the chosen source uses it."""
+            pk = _id(data.get(key))
+            return None if pk is None or not used else _seen(self.user, model, pk, key, what)
+
         try:
+            iso = seen(StorageVolume, "iso", "ISO image", source == "iso")
+            imported = seen(StorageVolume, "import_volume", "volume", source == "import")
+            pool = seen(StoragePool, "disk_pool", "pool")
             self.params = create_plan(
                 actor=self.user, host=host, facts=self.facts, name=data["name"].strip(),
-                memory_mib=data["memory_mib"], vcpus=data["vcpus"], source=data["source"], team=data.get("team"),
-                os_id=data.get("os_id", "").strip(), iso=volume("iso"), tree_url=data.get("tree_url", "").strip(),
-                kernel_args=data.get("kernel_args", "").strip(), import_volume=volume("import_volume"),
+                memory_mib=data["memory_mib"], vcpus=data["vcpus"], source=source, team=data.get("team"),
+                os_id=data.get("os_id", "").strip(), iso=iso, tree_url=data.get("tree_url", "").strip(),
+                kernel_args=data.get("kernel_args", "").strip(), import_volume=imported,
                 disk_pool=pool, disk_gib=data.get("disk_gib") or 0, disk_format=data["disk_format"],
                 preallocate=data.get("preallocate", False), network=data.get("network", ""),
                 graphics=data["graphics"], listen=data.get("listen", ""), firmware=data["firmware"],
@@ -263,6 +295,7 @@ class DefineXMLForm(Styled, forms.Form):
 
     def _check_paths(self, host):
         """The XML policy (apps/compute/xmlpolicy/): every device and source is allowed by kind
-        with the right it needs; anything else is refused with its element named."""
-        for problem in xmlpolicy.problems(self.root, user=self.user, host=host):
+        with the right it needs; anything else is refused with its element named (and audited)."""
+        target = NewVM(host, self.vm_name)
+        for problem in xmlpolicy.refused(self.root, user=self.user, host=host, target=target, attempt="vm.define"):
             self.add_error("xml", problem)

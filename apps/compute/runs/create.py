@@ -16,7 +16,9 @@ from django.conf import settings
 from apps.accounts.models import Team
 from apps.compute import xmlpolicy
 from apps.compute.runs.disks import refuse_if_used_elsewhere, refuse_new_disks_used_elsewhere, require_volume
+from apps.compute.runs.xmledit import forget_xml
 from apps.compute.services import create_xml
+from apps.compute.services.create import NewVM
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.virt import domains, install, xmledit
 from apps.core.errors import OperationError
@@ -24,7 +26,6 @@ from apps.core.fetch import SafeFetcher, parse_networks
 from apps.core.units import human_bytes
 from apps.hosts.models import Host
 from apps.hosts.virt import connection
-from apps.operations.models import Operation
 from apps.operations.runners import require, runner
 from apps.operations.services import operation_check_cancel, operation_progress
 from apps.operations.steps import operation_step
@@ -167,7 +168,10 @@ def _define_policy(op, host):
     root = xmledit.parse_saved(op.params["xml"])
     if root is None:
         raise OperationError("The XML is not a domain definition.")
-    found = xmlpolicy.problems(root, user=op.actor, host=host) if op.actor is not None else []
+    found = []
+    if op.actor is not None:
+        target = NewVM(host, op.params.get("name", ""))
+        found = xmlpolicy.refused(root, user=op.actor, host=host, target=target, attempt="vm.define")
     if found:
         raise OperationError(" ".join(found))
     with connection.connected(host.uri) as conn:
@@ -238,20 +242,14 @@ def _refresh_pools(conn, host, p):
                 pass
 
 
-def _forget_xml(op):
-    """The submitted text (with any graphics password) leaves the row once the work is over;
-    the masked copy stays for the operations panel."""
-    if "xml" in (op.params or {}):
-        op.params = {**op.params, "xml": xmledit.mask(op.params["xml"])}
-        Operation.objects.filter(pk=op.pk).update(params=op.params)
-
-
-@runner("vm.define", permission="vm.create", target=_host, policy=_define_policy, cleanup=_forget_xml)
+# The submitted text (with any graphics password) leaves the row once the work is over, however
+# it ends; the masked copy stays for the operations panel.
+@runner("vm.define", permission="vm.create", target=_host, policy=_define_policy, cleanup=forget_xml)
 def define(op, host):
     try:
         return _define(op, host)
     finally:
-        _forget_xml(op)
+        forget_xml(op)
 
 
 def _define(op, host):

@@ -1,13 +1,20 @@
 """XML edits on the worker: libvirt defines the text with its schema validation
-(services/xmledit.py queues it; the policy runs again here before anything is defined)."""
+(services/xmledit.py queues it; the policy runs again here before anything is defined).
+
+The submitted text (graphics passwords and all) waits in the Operation row only while the work
+is to do: `forget_xml` takes it out, or its passwords, however the operation ends.
+"""
 
 from apps.compute.models import VirtualMachine
 from apps.compute.runs.disks import refuse_new_disks_used_elsewhere
 from apps.compute.services.inventory import vm_inventory_apply
 from apps.compute.services.xmledit import XmlInputError, check_policy, check_quota
 from apps.compute.virt import domains, xmledit
+from apps.compute.virt.xml import Domain
 from apps.core import realtime
 from apps.core.errors import OperationError
+from apps.core.xml import XMLError
+from apps.core.xml import parse as parse_xml
 from apps.hosts.virt import connection
 from apps.operations.models import Operation
 from apps.operations.runners import runner
@@ -22,14 +29,57 @@ def _policy(op, vm):
             root = xmledit.parse(op.params.get("xml", ""), uuid=vm.uuid, name=vm.name)
             if op.actor is not None:
                 check_policy(op.actor, vm, root, before)
-            check_quota(vm, root)
+            check_quota(vm, root, actor=op.actor)
         except XmlInputError as exc:  # e.g. the VM was renamed since the form was sent
             raise OperationError(str(exc)) from None
         refuse_new_disks_used_elsewhere(conn, vm, root, xmledit.parse_saved(before))
 
 
-@runner("vm.xml_edit", permission="vm.edit", target=VirtualMachine, related=["host"], policy=_policy, private=["xml"])
+def forget_xml(op, *, passwords="***"):
+    """Take the submitted text's display passwords out of the Operation row (replaced by
+    `passwords`; None leaves them out) once no runner will read it: after the run, whatever its
+    end, and when the guard refuses (a runner's `cleanup=`). The row is read, not `op.params`: a
+    runner may have taken the text out of its copy already."""
+    params = Operation.objects.filter(pk=op.pk).values_list("params", flat=True).first() or {}
+    if "xml" not in params or not _may_hold_passwords(params["xml"]):
+        return  # nothing secret in it: its author's text stays as they wrote it
+    kept = xmledit.mask(params["xml"], replacement=passwords)
+    Operation.objects.filter(pk=op.pk).update(params={**params, "xml": kept})
+    if "xml" in (op.params or {}):
+        op.params = {**op.params, "xml": kept}
+
+
+def _may_hold_passwords(text):
+    try:
+        root = parse_xml(text)
+    except XMLError:
+        return True  # unreadable: xmledit.mask keeps none of it
+    return root.tag != Domain.TAG or any(g.passwd is not None for g in Domain.wrap(root).graphics)
+
+
+def _forget_edit(op):
+    """A refused edit's text stays for its author's form, without passwords, as the XML tab
+    shows a definition: sent back as it is, it keeps the password the VM has."""
+    forget_xml(op, passwords=None)
+
+
+@runner(
+    "vm.xml_edit",
+    permission="vm.edit",
+    target=VirtualMachine,
+    related=["host"],
+    policy=_policy,
+    private=["xml"],
+    cleanup=_forget_edit,
+)
 def xml_edit(op, vm):
+    try:
+        return _xml_edit(op, vm)
+    finally:
+        _forget_edit(op)
+
+
+def _xml_edit(op, vm):
     xml = op.params["xml"]
     # The outcome record is written from op.params as left here (operation_run saves only the
     # status fields of the row), so the row keeps the text for the form and the audit gets none.

@@ -22,13 +22,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from apps.audit import registry
-from apps.authz.rights import authorize
+from apps.authz.rights import authorize, deny
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
 from apps.compute.quotas import QuotaExceeded, quota_check, team_required
 from apps.compute.services.create_xml import SOURCES, os_entry
 from apps.compute.virt import xmledit
 from apps.hosts.virt import capabilities, connection
+from apps.network.access import authorize_use as authorize_network_use
 from apps.network.models import VirtualNetwork
 from apps.operations.models import Operation
 from apps.operations.services import operation_queue
@@ -121,6 +122,25 @@ def _check_team(actor, team):
         raise CreateError("team", f"You are not a member of team {team.name}.")
 
 
+def _check_quota(actor, host, attempt, team, **sizes):
+    """A team quota refuses what no right lifts: a form error, recorded as "denied"."""
+    try:
+        quota_check(team, **sizes)
+    except QuotaExceeded as exc:
+        if actor is not None:
+            deny(actor, "", host, attempt=attempt, reason=str(exc))
+        raise CreateError("team", str(exc)) from None
+
+
+def _check_network(actor, host, network):
+    """Plugging the new VM into a libvirt network takes a right on that network (network.use),
+    as a NIC added later does; refused as a form error, recorded as "denied"."""
+    try:
+        authorize_network_use(actor, host, network)
+    except PermissionDenied as exc:
+        raise CreateError("network", str(exc)) from None
+
+
 def create_plan(
     *,
     actor,
@@ -172,6 +192,8 @@ def create_plan(
         listen = "127.0.0.1"
     if network and network not in {n.name for n in facts.networks}:
         raise CreateError("network", f"{host.name} has no network named {network}.")
+    if network and actor is not None:
+        _check_network(actor, host, network)
     if source == "pxe" and not network:
         raise CreateError("network", "A network boot needs a network to boot from.")
     _check_team(actor, team)
@@ -195,10 +217,7 @@ def create_plan(
     disk_bytes = _disk_params(actor, host, params, disk_pool, disk_gib, disk_format, preallocate)
     if source in ("iso", "tree") and not params.get("disk"):
         raise CreateError("disk_pool", "An installation needs a disk to install onto: choose a pool for a new disk.")
-    try:
-        quota_check(team, vms=1, vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_bytes / GIB)
-    except QuotaExceeded as exc:
-        raise CreateError("team", str(exc)) from None
+    _check_quota(actor, host, "vm.create", team, vms=1, vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_bytes / GIB)
     params["disk_bytes"] = disk_bytes + (params["import"]["capacity"] if params.get("import") else 0)
     return params
 
@@ -315,10 +334,7 @@ def vm_define_xml(*, actor, host, xml, name, vcpus, memory_mib, team=None):
     check_name(name)
     check_unique(host, name)
     _check_team(actor, team)
-    try:
-        quota_check(team, vms=1, vcpus=vcpus, memory_mib=memory_mib)
-    except QuotaExceeded as exc:
-        raise CreateError("team", str(exc)) from None
+    _check_quota(actor, host, "vm.define", team, vms=1, vcpus=vcpus, memory_mib=memory_mib)
     # The audit records and the operations panel get the XML with its passwords masked; the row
     # holds the text itself only until the worker has defined it (runs/create.py forgets it).
     params = {"name": name, "xml": xmledit.mask(xml), "team_id": team.pk if team else None}

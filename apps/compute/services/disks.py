@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from apps.audit import registry
-from apps.authz.rights import authorize
+from apps.authz.rights import authorize, deny
 from apps.compute.quotas import GIB, quota_check
 from apps.compute.virt import disks
 from apps.core.errors import VirtError
@@ -66,6 +66,7 @@ def vm_disk_attach(*, actor, vm, volume, bus="virtio", live=True, config=True):
     authorize(actor, "vm.edit", vm)
     authorize_use(actor, volume.pool)
     if volume.pool.host_id != vm.host_id:
+        deny(actor, "", vm, attempt="vm.disk_attach", reason="The volume is on another host.")
         raise PermissionDenied("The volume is on another host.")
     if bus not in BUSES:
         raise DiskError(f"Unknown bus {bus!r}: use one of {', '.join(BUSES)}.")
@@ -162,19 +163,24 @@ registry.register("vm.cdrom_add", "added a CD-ROM drive to VM")
 CDROM_BUSES = ("sata", "ide", "scsi")
 
 
-def _check_iso(actor, vm, volume):
+def _check_iso(actor, vm, volume, attempt):
+    """An ISO comes from the VM's host's ISO library, whatever else the user may read: a refusal
+    is recorded like a missing right (no right lifts it)."""
     authorize(actor, "storage.view", volume.pool)
     if volume.pool.host_id != vm.host_id:
+        deny(actor, "", vm, attempt=attempt, reason="The ISO is on another host.")
         raise PermissionDenied("The ISO is on another host.")
     if not volume.pool.is_iso_library:
-        raise DiskError(f"{volume.name} is not in this host's ISO library.")
+        message = f"{volume.name} is not in this host's ISO library."
+        deny(actor, "", vm, attempt=attempt, reason=message)
+        raise DiskError(message)
 
 
 def vm_cdrom_insert(*, actor, vm, target, volume, live=True, config=False):
     authorize(actor, "vm.edit", vm)
     check_flags(live, config)
     check_target(target)
-    _check_iso(actor, vm, volume)
+    _check_iso(actor, vm, volume, "vm.cdrom_insert")
     params = {"target": target, "path": volume.path, "iso": volume.name, "live": live, "config": config}
     return _queue(actor, vm, "vm.cdrom_insert", params)
 
@@ -194,7 +200,7 @@ def vm_cdrom_add(*, actor, vm, bus="sata", volume=None):
         raise DiskError(f"Unknown CD-ROM bus {bus!r}: use one of {', '.join(CDROM_BUSES)}.")
     params = {"bus": bus, "path": "", "iso": ""}
     if volume is not None:
-        _check_iso(actor, vm, volume)
+        _check_iso(actor, vm, volume, "vm.cdrom_add")
         params.update(path=volume.path, iso=volume.name)
     return _queue(actor, vm, "vm.cdrom_add", params)
 

@@ -13,7 +13,7 @@ against the definition the user saw, the outcome record the diff of what really 
 from django.db import transaction
 
 from apps.audit import registry
-from apps.authz.rights import authorize
+from apps.authz.rights import authorize, deny
 from apps.compute import xmlpolicy
 from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.virt import xmledit
@@ -38,7 +38,7 @@ def vm_xml_edit(*, actor, vm, xml, before=None):
     root = xmledit.parse(xml, uuid=vm.uuid, name=vm.name)  # XmlInputError: shown on the form
     before = read_xml(vm) if before is None else before
     check_policy(actor, vm, root, before)
-    check_quota(vm, root)
+    check_quota(vm, root, actor=actor)
     change = xmledit.diff(before, xml)
     if not change:
         raise XmlInputError("Nothing changed.")
@@ -55,9 +55,10 @@ def vm_xml_edit(*, actor, vm, xml, before=None):
     return op
 
 
-def check_quota(vm, root):
+def check_quota(vm, root, *, actor=None):
     """What the edit grows (<vcpu>, <memory>) counts against the VM's team quota, as the Settings
-    tab's changes do: hand-written XML is no way around it."""
+    tab's changes do: hand-written XML is no way around it. The refusal of what `actor` asked for
+    is recorded as "denied"."""
     new = Domain.wrap(root)
     vcpus = max(new.vcpus or 0, new.vcpus_current or 0)
     grow_vcpus = max(0, vcpus - max(vm.vcpus, vm.max_vcpus))
@@ -66,12 +67,17 @@ def check_quota(vm, root):
         try:
             quota_check(vm.team, vcpus=grow_vcpus, memory_mib=grow_memory)
         except QuotaExceeded as exc:
+            if actor is not None:
+                deny(actor, "", vm, attempt="vm.xml_edit", reason=str(exc))  # no right lifts a quota
             raise XmlInputError(str(exc)) from None
 
 
 def check_policy(actor, vm, root, before):
-    """What the user may not put in a definition (apps/compute/xmlpolicy.py), as a form error."""
-    found = xmlpolicy.problems(root, user=actor, host=vm.host, before=xmledit.parse_saved(before))
+    """What the user may not put in a definition (apps/compute/xmlpolicy/), as a form error; each
+    refusal is audited as "denied"."""
+    found = xmlpolicy.refused(
+        root, user=actor, host=vm.host, before=xmledit.parse_saved(before), target=vm, attempt="vm.xml_edit"
+    )
     if found:
         raise XmlInputError(" ".join(found))
 

@@ -124,15 +124,16 @@ def _definitions(root):
     return []
 
 
-def mask(text):
-    """The document with every display password replaced by ***, re-emitted (indented as libvirt
-    indents). Text that is not well-formed XML is not kept at all (NOT_KEPT)."""
+def mask(text, *, replacement="***"):
+    """The document with every display password replaced by `replacement` (None: left out, as
+    libvirt leaves them out), re-emitted (indented as libvirt indents). Text that is not
+    well-formed XML is not kept at all (NOT_KEPT)."""
     try:
         root = parse_xml(text)
     except XMLError:
         return NOT_KEPT
     for doc in _definitions(root):
-        doc.mask_passwords()
+        doc.mask_passwords(replacement)
     return emit(root)
 
 

@@ -29,15 +29,17 @@ source type a VM-level user may use is listed with the right it needs —
 What the current definition (`before`) already holds, unchanged, stays allowed: the policy judges
 what the user adds or changes, so editing one field of a VM an administrator gave a host device
 keeps working. Checked on the parsed XML before anything is queued, and again by the worker.
+Each refusal is recorded as a "denied" audit event (`refused`), as authorize() records its own.
 """
 
+from apps.authz.rights import deny
 from apps.compute.virt.xml import Domain
 
 from .devices import judge_devices
 from .domain import driver_passthrough, host_emulators, judge_os, judge_top, nvram_path
 from .judge import Judge, canonical
 
-__all__ = ["nvram_path", "problems"]
+__all__ = ["nvram_path", "problems", "refused"]
 
 
 def _children(el):
@@ -48,6 +50,20 @@ def problems(root, *, user, host, before=None):
     """What is not allowed in `root` (a new <domain> definition for `host`, an lxml element)
     compared with `before` (the current definition, None for a new domain); an empty list when
     all is well, else one message per refused element, naming it."""
+    return _judge(root, user=user, host=host, before=before).found
+
+
+def refused(root, *, user, host, before=None, target, attempt):
+    """problems(), with each refusal recorded as a "denied" audit event through authz's denial
+    hooks (the path authorize() takes): on `target` (the VM, or the new one being defined), for the
+    `attempt` (the operation kind asked for), naming the element and the right it needed."""
+    judge = _judge(root, user=user, host=host, before=before)
+    for message in judge.found:
+        deny(user, judge.needed[message], target, attempt=attempt, reason=message)
+    return judge.found
+
+
+def _judge(root, *, user, host, before):
     domain = Domain.wrap(root)
     old = Domain.wrap(before) if before is not None else None
     judge = Judge(user, host, (domain.name or "").strip())
@@ -74,4 +90,4 @@ def problems(root, *, user, host, before=None):
                 kept.remove(key)
             else:
                 judge_top(judge, el)
-    return judge.found
+    return judge

@@ -33,11 +33,13 @@ HEADERLESS = ("raw", "iso")
 
 
 class Judge:
-    """One policy question: `found` collects the messages, in the order the XML names things."""
+    """One policy question: `found` collects the messages, in the order the XML names things;
+    `needed` the right each refused thing needed ("" for what no right allows), for the audit."""
 
     def __init__(self, user, host, vm_name):
         self.user, self.host, self.vm_name = user, host, vm_name
         self.found = []
+        self.needed = {}
         self._rights = {}
 
     def may(self, perm, obj=None):
@@ -51,15 +53,16 @@ class Judge:
     def manages_host(self):
         return self.may("host.manage")
 
-    def refuse(self, message):
+    def refuse(self, message, permission=""):
         if message not in self.found:
             self.found.append(message)
+            self.needed[message] = permission
 
     def need(self, perm, label):
         """True when the user holds `perm` on the host; else a message naming the element."""
         if self.may(perm):
             return True
-        self.refuse(f"{label} needs the right to {RIGHT_WORDS[perm]} {self.host.name}.")
+        self.refuse(f"{label} needs the right to {RIGHT_WORDS[perm]} {self.host.name}.", perm)
         return False
 
     def network(self, label, name):
@@ -69,7 +72,7 @@ class Judge:
         if net is None and self.may("network.manage"):
             return
         if net is None or not may_use_network(self.user, net):
-            self.refuse(f"{label}: {name} is not a network you may use on {self.host.name}.")
+            self.refuse(f"{label}: {name} is not a network you may use on {self.host.name}.", "network.use")
 
     # -- pool volumes ---------------------------------------------------------------------------
 
@@ -92,17 +95,18 @@ class Judge:
         what = path if path is not None else f"{pool}/{name}"
         volume = next((v for v in found if self._usable(v, readonly)), None)
         if volume is None:
-            self.refuse(f"{label}: {what} is not a volume of a pool you may use on {self.host.name}.")
+            self.refuse(f"{label}: {what} is not a volume of a pool you may use on {self.host.name}.", "storage.use")
             return
         if fmt and fmt != "raw" and volume.format in HEADERLESS:
             self.refuse(
                 f"{label}: {what} is a {volume.format} volume; read as {fmt} it would open any file its "
                 "contents name as a backing file."
-            )
+            )  # no right makes that safe
         if volume.backing_path and not any(self._usable(v, False) for v in self._volumes(path=volume.backing_path)):
             self.refuse(
                 f"{label}: the backing file of {what}, {volume.backing_path}, is not a volume of a pool you may use "
-                f"on {self.host.name}."
+                f"on {self.host.name}.",
+                "storage.use",
             )
 
 
@@ -144,7 +148,8 @@ def sweep(judge, el, accepted=()):
     for path in host_paths(el):
         if path not in accepted:
             judge.refuse(
-                f"{label(el)} names the host path {path}: that needs the right to manage host {judge.host.name}."
+                f"{label(el)} names the host path {path}: that needs the right to manage host {judge.host.name}.",
+                "host.manage",
             )
 
 

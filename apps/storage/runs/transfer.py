@@ -9,7 +9,8 @@ from apps.core.units import human_bytes as human
 from apps.hosts.virt import connection
 from apps.operations.runners import runner
 from apps.operations.services import operation_check_cancel, operation_progress
-from apps.storage.images import HEAD_BYTES, refuse_linked
+from apps.storage import images
+from apps.storage.images import HEAD_BYTES, refuse_linked  # the check on the way in
 from apps.storage.models import StorageVolume
 from apps.storage.services.pipe import ABORT, CHUNK_SIZE, DATA, Pipe
 from apps.storage.services.pools import pool_refresh_inventory
@@ -21,6 +22,18 @@ from apps.storage.virt import volumes as volume_virt
 from apps.storage.virt.volume_xml import Volume
 
 from .volumes import operation_pool
+
+
+def _refuse_what_was_stored_linked(conn, pool, name):
+    """The header check again, on the bytes the volume holds now (read back through libvirt):
+    whatever the pieces were and whatever the check on the way in let through, a volume that
+    names another file does not stay in the pool."""
+    try:
+        images.refuse_linked(streams.head(conn, str(pool.uuid), name, HEAD_BYTES))
+    except OperationError as exc:
+        volume_virt.delete_quietly(conn, str(pool.uuid), name)
+        refresh_quietly(conn, pool)
+        raise OperationError(f"{exc} The uploaded volume {name} was deleted.") from None
 
 
 def _refuse_what_libvirt_finds_linked(conn, pool, name):
@@ -92,6 +105,7 @@ def upload(op, pool):
             raise
         finally:
             pipe.close()
+        _refuse_what_was_stored_linked(conn, pool, p["name"])
         _refuse_what_libvirt_finds_linked(conn, pool, p["name"])
         pool_refresh_inventory(conn, pool.host, uuid)
     volume = StorageVolume.objects.filter(pool=pool, name=p["name"]).first()

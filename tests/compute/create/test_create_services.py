@@ -1,6 +1,8 @@
 """vm.create and vm.define against the libvirt test driver through the daemon: the services'
 checks (each bad input a form error with nothing changed), the worker's work, and its cleanup."""
 
+import uuid as uuidlib
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from lxml import etree
@@ -165,7 +167,7 @@ def test_duplicate_names_on_the_host(operator, host):
 def test_storage_rights_are_checked_per_pool(outsider, host, pool):
     from apps.accounts.services import role_create
 
-    role_create(actor=None, name="Creator", permissions=["vm.create", "vm.view"])
+    role_create(actor=None, name="Creator", permissions=["vm.create", "vm.view", "network.use"])
     grant_add(actor=None, user=outsider, role="Creator", scope=host)
     with pytest.raises(CreateError) as exc:
         plan(outsider, host, disk_pool=pool, disk_gib=1)
@@ -178,6 +180,37 @@ def test_storage_rights_are_checked_per_pool(outsider, host, pool):
     with pytest.raises(CreateError) as exc:
         plan(outsider, host, source="import", import_volume=volume)
     assert exc.value.field == "import_volume", "seeing a pool is not enough to import its volume"
+
+
+def test_the_network_takes_a_right_on_it_and_a_refusal_is_recorded(outsider, host):
+    from apps.accounts.services import role_create
+    from apps.audit.models import AuditEvent
+    from apps.network.models import VirtualNetwork
+
+    VirtualNetwork.objects.get_or_create(host=host, name="default", defaults={"uuid": uuidlib.uuid4(), "present": True})
+    role_create(actor=None, name="Creator", permissions=["vm.create", "vm.view"])
+    grant_add(actor=None, user=outsider, role="Creator", scope=host)
+    with pytest.raises(CreateError) as exc:
+        plan(outsider, host)
+    assert exc.value.field == "network" and "connect virtual machines' NICs to networks" in str(exc.value)
+    denied = AuditEvent.objects.filter(actor=outsider, action="auth.denied")
+    assert [e.params["permission"] for e in denied] == ["network.use"]
+    role_create(actor=None, name="Plugger", permissions=["network.use"])
+    grant_add(actor=None, user=outsider, role="Plugger", scope=VirtualNetwork.objects.get(host=host, name="default"))
+    assert plan(outsider, host)["network"] == "default"
+
+
+def test_quota_refusals_are_recorded_as_denied(operator, host, team):
+    from apps.audit.models import AuditEvent
+
+    team.max_vcpus = 2
+    team.save()
+    with pytest.raises(CreateError):
+        plan(operator, host, team=team, vcpus=3)
+    with pytest.raises(CreateError):
+        vm_define_xml(actor=operator, host=host, xml="<domain/>", name=unique("d"), vcpus=3, memory_mib=64, team=team)
+    denied = AuditEvent.objects.filter(actor=operator, action="auth.denied").order_by("pk")
+    assert [(e.params.get("attempt"), "quota" in e.error) for e in denied] == [("vm.create", True), ("vm.define", True)]
 
 
 def test_an_iso_must_come_from_the_hosts_iso_library(operator, host, pool):

@@ -105,3 +105,47 @@ def test_hand_written_xml_cannot_take_another_vms_disk_either(demo_host, pool, o
     op = operation_run(op.pk)
     assert op.status == "failed" and f"is a disk of {other.name}" in op.error
     assert name not in [d.name() for d in test_driver.listAllDomains()]
+
+
+# -- the worker checks again (issue: teams stay apart, item 3) -----------------------------------
+
+
+def test_importing_at_create_a_volume_another_vm_has_is_refused_on_the_worker(demo_host, pool, operator, test_driver):
+    from apps.compute.services.create import create_plan, vm_create
+
+    other = make_vm(demo_host, name=unique("theirs"))
+    volume = _volume(pool, f"/var/lib/libvirt/images/{other.name}.qcow2")
+    name = unique("importer")
+    # The request side offers no volume in use; the domain could have taken it since the form.
+    params = create_plan(actor=operator, host=demo_host, name=name, memory_mib=64, vcpus=1, source="import",
+                         import_volume=volume, graphics="none")  # fmt: skip
+    op = operation_run(vm_create(actor=operator, host=demo_host, params=params).pk)
+    assert op.status == "failed"
+    assert (
+        op.error
+        == f"{volume.path} is a disk of {other.name}; a volume is attached to one VM at a time unless marked shareable."
+    )
+    assert name not in [d.name() for d in test_driver.listAllDomains()]
+
+
+def test_a_right_on_the_pool_revoked_while_an_attach_waits_is_refused_on_the_worker(demo_host, pool, editor):
+    from apps.authz.models import Grant
+
+    grant = grant_add(actor=None, user=editor, role="Operator", scope=pool)
+    vm = make_vm(demo_host, name=unique("mine"))
+    volume = _volume(pool, f"/default-pool/{unique('spare')}.qcow2")
+    op = disk_services.vm_disk_attach(actor=editor, vm=vm, volume=volume, live=False)
+    Grant.objects.filter(pk=grant.pk).delete()
+    op = operation_run(op.pk)
+    assert op.status == "failed"
+    assert op.error == "You may not attach volumes of pools to virtual machines here."
+    denied = AuditEvent.objects.get(actor=editor, outcome="denied")
+    assert (denied.params, denied.target_type, denied.target_id) == ({"permission": "storage.use"}, "pool", str(pool.pk))
+    assert volume.path not in _disks_of(vm)
+
+
+def _disks_of(vm):
+    from apps.compute.virt import disks
+    from apps.hosts.virt import connection
+
+    return [d.source for d in disks.list_disks(connection.get(TEST_URI), str(vm.uuid), inactive=True)]

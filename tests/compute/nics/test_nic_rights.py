@@ -78,3 +78,45 @@ def test_the_worker_checks_the_right_again(demo_host, editor, django_capture_on_
     Grant.objects.filter(pk=grant.pk).delete()
     op = operation_run(op.pk)
     assert op.status == "failed" and op.error.startswith("You may not create, change and remove networks")
+
+
+# -- a libvirt network needs a right on that network (issue: teams stay apart, item 7) ------------
+
+
+@pytest.fixture
+def team_a_user(outsider, demo_host):
+    """Edits VMs on the host and may plug them into team A's network only."""
+    import uuid
+
+    from apps.network.models import VirtualNetwork
+
+    team_a = VirtualNetwork.objects.create(host=demo_host, uuid=uuid.uuid4(), name="team-a", active=True)
+    role_create(actor=None, name="VM editor only", permissions=["vm.view", "vm.edit"])
+    role_create(actor=None, name="Network user", permissions=["network.view", "network.use"])
+    grant_add(actor=None, user=outsider, role="VM editor only", scope=demo_host)
+    grant_add(actor=None, user=outsider, role="Network user", scope=team_a)
+    return outsider
+
+
+def test_a_nic_on_a_network_the_user_has_no_right_on_is_refused(demo_host, team_a_user):
+    import html
+
+    from apps.network.models import VirtualNetwork
+
+    vm = make_vm(demo_host)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(team_a_user)
+    client.get(reverse("compute:vm_detail", kwargs={"pk": vm.pk}))  # the page sets the CSRF cookie
+    response = client.post(
+        reverse("compute:vm_nic_add", kwargs={"pk": vm.pk}),
+        {"kind": "network", "network": "default", "source": "default", "model": "virtio", "scope": "config"},
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
+    assert response.status_code == 403
+    assert "You may not connect virtual machines' NICs to networks here." in html.unescape(response.content.decode())
+    assert not Operation.objects.exists()
+    denied = AuditEvent.objects.get(actor=team_a_user, outcome="denied")
+    default = VirtualNetwork.objects.get(host=demo_host, name="default")
+    assert (denied.params, denied.target_type, denied.target_id) == (
+        {"permission": "network.use"}, "network", str(default.pk),
+    )  # fmt: skip

@@ -121,6 +121,8 @@ def test_the_xml_tab_shows_the_quota_refusal(client, demo_host, operator, blue, 
 
     from django.urls import reverse
 
+    from apps.audit.models import AuditEvent
+    from apps.audit.present import sentence
     from apps.operations.models import Operation
 
     vm = make_vm(demo_host)
@@ -131,3 +133,9 @@ def test_the_xml_tab_shows_the_quota_refusal(client, demo_host, operator, blue, 
     assert response.status_code == 200
     assert "over its quota of 4" in html_lib.unescape(response.content.decode())
     assert not Operation.objects.exists()
+    # A "denied" record says what was refused and why: no right lifts a quota, so it names none.
+    denied = AuditEvent.objects.get(actor=operator, outcome="denied")
+    assert (denied.action, denied.target_type, denied.target_id) == ("auth.denied", "vm", str(vm.pk))
+    assert denied.params == {"permission": "", "attempt": "vm.xml_edit"}
+    assert denied.error == "Team blue would use 16 of vCPUs, over its quota of 4 (1 in use)."
+    assert sentence(denied) == f"was refused: edit the XML of VM {vm.name}"

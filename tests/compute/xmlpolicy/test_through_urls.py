@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from lxml import etree
 
+from apps.audit.models import AuditEvent
+from apps.audit.present import sentence
 from apps.authz.models import Grant
 from apps.compute.services import xmledit as xml_services
 from apps.compute.services.create import vm_define_xml
@@ -53,6 +55,11 @@ def _with_device(vm, device):
     return etree.tostring(root, encoding="unicode")
 
 
+def _denied(user):
+    """The one "denied" audit record of `user`."""
+    return AuditEvent.objects.get(actor=user, outcome="denied")
+
+
 @pytest.mark.parametrize(
     ("device", "message"),
     [
@@ -70,25 +77,35 @@ def test_the_xml_tab_shows_the_refusal_and_queues_nothing(device, message, demo_
     assert response.status_code == 200
     assert escape(message) in response.content.decode()
     assert not Operation.objects.exists()
+    # The audit log has the refusal too, naming the element and the right it needed.
+    denied = _denied(operator)
+    assert (denied.action, denied.target_type, denied.target_id) == ("auth.denied", "vm", str(vm.pk))
+    assert denied.params == {"permission": "host.manage", "attempt": "vm.xml_edit"}
+    assert denied.error == message
+    assert sentence(denied) == f"was refused: edit the XML of VM {vm.name} (needs host.manage)"
 
 
 @pytest.mark.parametrize(
-    ("parts", "message"),
+    ("parts", "message", "needed"),
     [
-        ({"devices": HOSTDEV_NIC}, "<interface type='hostdev'> needs the right to manage host demo."),
+        ({"devices": HOSTDEV_NIC}, "<interface type='hostdev'> needs the right to manage host demo.", "host.manage"),
         (
             {"os": "<nvram>/var/lib/libvirt/qemu/nvram/other_VARS.fd</nvram>"},
             "<os><nvram> must be /var/lib/libvirt/qemu/nvram/{name}_VARS.fd: a VM's UEFI variables are kept in the "
             "file named after it, not /var/lib/libvirt/qemu/nvram/other_VARS.fd.",
+            "",  # no right allows it
         ),
         (
             {"devices": "<disk type='volume'><source pool='team-b' volume='b.qcow2'/><target dev='vdb'/></disk>"},
             "<disk type='volume'>: team-b/b.qcow2 is not a volume of a pool you may use on demo.",
+            "storage.use",
         ),
     ],
     ids=["hostdev-nic", "another-vms-nvram", "another-teams-volume"],
 )
-def test_define_from_xml_shows_the_refusal_and_queues_nothing(parts, message, demo_host, team_user, queue_only):
+def test_define_from_xml_shows_the_refusal_and_queues_nothing(
+    parts, message, needed, demo_host, team_user, queue_only
+):
     name = unique("defined")
     xml = etree.tostring(domain(name=name, **parts), encoding="unicode")
     response = _client(team_user).post(
@@ -97,6 +114,24 @@ def test_define_from_xml_shows_the_refusal_and_queues_nothing(parts, message, de
     assert response.status_code == 200
     assert escape(message.format(name=name)) in response.content.decode()
     assert not Operation.objects.exists()
+    denied = _denied(team_user)
+    assert (denied.action, denied.target_type, denied.target_name) == ("auth.denied", "vm", name)
+    assert denied.params == {"permission": needed, "attempt": "vm.define"}
+    assert denied.error == message.format(name=name)
+    assert sentence(denied) == f"was refused: define from XML VM {name}" + (f" (needs {needed})" if needed else "")
+
+
+def test_each_refused_element_is_its_own_denied_record(demo_host, operator, queue_only):
+    vm = make_vm(demo_host)
+    root = etree.fromstring(_with_device(vm, NBD))
+    root.find("devices").append(etree.fromstring(TCP_SERIAL))
+    _client(operator).post(
+        reverse("compute:vm_xml_save", args=[vm.pk]), {"xml": etree.tostring(root, encoding="unicode")}
+    )
+    assert sorted(AuditEvent.objects.filter(actor=operator, outcome="denied").values_list("error", flat=True)) == [
+        "<disk type='network'> (nbd 127.0.0.1:6379) needs the right to manage host demo.",
+        "<serial type='tcp'> (127.0.0.1:6379) needs the right to manage host demo.",
+    ]
 
 
 def test_the_worker_refuses_a_definition_that_reached_the_queue_without_the_form(demo_host, operator, queue_only):
@@ -106,6 +141,7 @@ def test_the_worker_refuses_a_definition_that_reached_the_queue_without_the_form
     assert op.status == "failed"
     assert op.error == "<serial type='tcp'> (127.0.0.1:6379) needs the right to manage host demo."
     assert name not in connection.get(TEST_URI).listDefinedDomains()
+    assert _denied(operator).error == op.error, "the worker's refusal is audited as the form's is"
 
 
 def test_the_worker_refuses_an_edit_whose_right_was_revoked_after_it_was_queued(demo_host, team_user, queue_only):
@@ -117,3 +153,40 @@ def test_the_worker_refuses_an_edit_whose_right_was_revoked_after_it_was_queued(
     assert op.status == "failed"
     assert op.error == "<disk type='volume'>: team-a/a.qcow2 is not a volume of a pool you may use on demo."
     assert "a.qcow2" not in xmledit.read(connection.get(vm.host.uri), str(vm.uuid))
+
+
+# -- the submitted text holds a graphics password: it leaves the row however the edit ends -------
+
+VNC = "<graphics type='vnc' port='-1' passwd='s3cr3t-vnc'/>"
+
+
+def _failing_edit_with_password(vm):
+    root = etree.fromstring(_with_device(vm, VNC))
+    root.find("devices/disk/target").set("bus", "bogus")  # libvirt's schema refuses it on the worker
+    return etree.tostring(root, encoding="unicode")
+
+
+def test_an_edit_libvirt_refuses_keeps_no_password_in_its_operation(demo_host, operator, queue_only):
+    vm = make_vm(demo_host)
+    client = _client(operator)
+    client.post(reverse("compute:vm_xml_save", args=[vm.pk]), {"xml": _failing_edit_with_password(vm)})
+    op = Operation.objects.get(kind="vm.xml_edit")
+    assert "s3cr3t-vnc" in op.params["xml"], "the worker needs it while queued"
+    op = operation_run(op.pk)
+    assert op.status == "failed" and "failed to validate against schema" in op.error
+    assert "s3cr3t-vnc" not in str(Operation.objects.get(pk=op.pk).params)
+    # The author still gets their text back beside libvirt's words, without the password (as the
+    # tab shows every definition): sent again, it keeps the password the VM has.
+    page = client.get(reverse("compute:vm_xml", args=[vm.pk]), {"op": op.pk}).content.decode()
+    assert "libvirt refused the definition" in page and "bogus" in page and "s3cr3t-vnc" not in page
+    assert "passwd" not in Operation.objects.get(pk=op.pk).params["xml"]
+
+
+def test_an_edit_the_worker_refuses_before_running_keeps_no_password(demo_host, operator, queue_only):
+    vm = make_vm(demo_host)
+    _client(operator).post(reverse("compute:vm_xml_save", args=[vm.pk]), {"xml": _failing_edit_with_password(vm)})
+    op = Operation.objects.get(kind="vm.xml_edit")
+    operator.grants.all().delete()  # vm.edit revoked while it waited
+    op = operation_run(op.pk)
+    assert op.status == "failed" and "may not" in op.error
+    assert "s3cr3t-vnc" not in str(Operation.objects.get(pk=op.pk).params)
