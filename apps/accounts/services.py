@@ -4,6 +4,7 @@ import secrets
 from functools import wraps
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -15,6 +16,7 @@ from apps.authz.permissions import ALL, PERMISSIONS
 from apps.authz.rights import authorize
 from apps.core import realtime
 
+from .forms import validate_display_name
 from .models import Team, User
 
 for _code, _label in {
@@ -38,6 +40,15 @@ for _code, _label in {
 
 class AccountError(ValueError):
     """A request that cannot be done as asked; the message is for the user."""
+
+
+def _check_display_name(name):
+    """The forms' rule for team and role names, here too: the API and commands call the services
+    without a form, and a name with a line break would still reach lists, pickers and exports."""
+    try:
+        validate_display_name(name)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from None
 
 
 def _manage(actor):
@@ -155,6 +166,7 @@ QUOTA_FIELDS = ("max_vms", "max_vcpus", "max_memory_mib", "max_disk_gib")
 
 @_managed
 def team_create(*, actor, name, description="", **quotas):
+    _check_display_name(name)
     if Team.objects.filter(name__iexact=name).exists():
         raise AccountError(f"A team named {name!r} already exists.")
     team = Team.objects.create(name=name, description=description, **quotas)
@@ -167,6 +179,8 @@ def team_update(*, actor, team, **fields):
     allowed = {"name", "description", *QUOTA_FIELDS}
     if set(fields) - allowed:
         raise AccountError(f"cannot change {sorted(set(fields) - allowed)}")
+    if "name" in fields:
+        _check_display_name(fields["name"])
     before = {k: getattr(team, k) for k in fields}
     for k, v in fields.items():
         setattr(team, k, v)
@@ -224,6 +238,7 @@ def _clean_permissions(permissions):
 
 @_managed
 def role_create(*, actor, name, permissions, description=""):
+    _check_display_name(name)
     if Role.objects.filter(name__iexact=name).exists():
         raise AccountError(f"A role named {name!r} already exists.")
     role = Role.objects.create(name=name, description=description, permissions=_clean_permissions(permissions))

@@ -1,6 +1,8 @@
 """How a network looks to one user, in the partials the pages render and the socket pushes: one
 presenter per partial, called by the views and the live renderer alike."""
 
+from datetime import UTC, datetime
+
 from django.template.loader import render_to_string
 
 from apps.authz.rights import may, rights
@@ -19,6 +21,11 @@ def present_networks(user, networks):
     return networks
 
 
+def _expiry(seconds):
+    """libvirt gives a lease's end in seconds since the epoch (0: it never ends); a time reads better."""
+    return datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
+
+
 def network_page(user, net):
     """The context of a network's summary: its ports (attached VMs) and leases, each lease
     with the VM that owns its MAC where the user may see that VM."""
@@ -26,7 +33,9 @@ def network_page(user, net):
     ports = list(attached_ports(net))
     view_vms = rights(user, "vm.view")
     owners = {p.mac: p.vm for p in ports if view_vms.allows(p.vm)}
-    leases = [{**lease, "vm": owners.get(lease["mac"])} for lease in net.leases]
+    leases = [
+        {**lease, "vm": owners.get(lease["mac"]), "expires": _expiry(lease.get("expires"))} for lease in net.leases
+    ]
     hosts = [{**h, "vm": owners.get(h["mac"])} for h in net.dhcp_hosts]
     visible_ports = [p for p in ports if view_vms.allows(p.vm)]
     return {

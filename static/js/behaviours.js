@@ -24,11 +24,8 @@
     if (select.matches && select.matches("select[data-autosubmit]") && select.form) select.form.submit();
   });
 
-  // <form data-confirm="question">: a plain form that asks before it is sent.
-  document.addEventListener("submit", function (evt) {
-    const form = evt.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) evt.preventDefault();
-  });
+  // <form data-confirm> and <button data-confirm> are asked in the page by confirm.js, which
+  // stops the event before it reaches a listener here.
 
   // <form data-drop-empty>: empty fields stay out of its htmx requests (and of the pushed URL).
   document.addEventListener("htmx:configRequest", function (evt) {

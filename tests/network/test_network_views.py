@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.django_db]
 
 
 def _net(host, name, **kw):
-    return VirtualNetwork.objects.create(host=host, uuid=uuid.uuid4(), name=name, bridge=f"br-{name}"[:15], **kw)
+    kw.setdefault("uuid", uuid.uuid4())
+    return VirtualNetwork.objects.create(host=host, name=name, bridge=f"br-{name}"[:15], **kw)
 
 
 def _client(user):
@@ -126,3 +127,157 @@ def test_define_from_xml_refuses_dnsmasq_options_for_everyone_but_host_managers(
     assert response.status_code == 422
     assert "dnsmasq" in response.content.decode()
     assert not Operation.objects.exists()
+
+
+# -- editing the XML ------------------------------------------------------------------------------
+
+LAN_UUID = "0d7c1a9e-5b1f-4d8e-9c57-2f1e6a3b4c5d"
+
+
+def _lan_xml(name="lan", uuid_text=LAN_UUID, dhcp_end="10.1.0.150", extra=""):
+    uuid_line = f"<uuid>{uuid_text}</uuid>" if uuid_text else ""
+    return f"""<network><name>{name}</name>{uuid_line}<bridge name="virbr-lan"/>
+<ip address="10.1.0.1" prefix="24"><dhcp><range start="10.1.0.100" end="{dhcp_end}"/></dhcp></ip>{extra}</network>"""
+
+
+@pytest.fixture
+def lan(hosts):
+    return _net(hosts[0], "lan", uuid=LAN_UUID, active=True, addresses=["10.1.0.1/24"])
+
+
+def test_a_good_xml_edit_queues_network_edit(lan, admin):
+    url = reverse("network:network_xml", args=[lan.pk])
+    response = _client(admin).post(url, {"xml": _lan_xml(dhcp_end="10.1.0.120")})
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    assert response.url == reverse("network:network_detail", args=[lan.pk])
+    op = Operation.objects.get()
+    assert (op.kind, op.target_id, op.host_id) == ("network.edit", str(lan.pk), lan.host_id)
+    assert 'end="10.1.0.120"' in op.params["xml"].replace("'", '"')
+    # Without a <uuid> libvirt finds the network by its name: the same network, accepted.
+    assert _client(admin).post(url, {"xml": _lan_xml(uuid_text="")}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        ("<network><name>lan</name>", "does not read"),
+        ("<domain><name>lan</name></domain>", "<domain>"),
+        (_lan_xml(dhcp_end="10.2.0.150"), "10.2.0.150"),
+        (_lan_xml(name="lan2"), "Keep the name lan"),
+        (_lan_xml(name="lan2", uuid_text=""), "Keep the name lan"),
+        (_lan_xml(uuid_text="11111111-2222-4333-8444-555555555555"), "Keep the UUID"),
+        (_lan_xml(extra='<dnsmasq:options xmlns:dnsmasq="http://libvirt.org/schemas/network/dnsmasq/1.0"/>'), "dnsmasq"),
+    ],
+    ids=["unreadable", "not-a-network", "range-outside-subnet", "renamed", "renamed-without-uuid", "other-uuid",
+         "dnsmasq-options"],
+)  # fmt: skip
+def test_a_bad_xml_edit_is_a_form_error_and_queues_nothing(lan, operator, xml, message):
+    response = _client(operator).post(reverse("network:network_xml", args=[lan.pk]), {"xml": xml})
+    assert response.status_code == 422
+    errors = " ".join(response.context["form"].errors.get("xml", []))
+    assert message in errors, errors
+    assert message in response.content.decode().replace("&lt;", "<").replace("&gt;", ">")
+    assert not Operation.objects.exists()
+
+
+def test_a_viewer_cannot_post_an_xml_edit(lan, viewer):
+    response = _client(viewer).post(reverse("network:network_xml", args=[lan.pk]), {"xml": _lan_xml()})
+    assert response.status_code == 403
+    assert not Operation.objects.exists()
+
+
+# -- deleting -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_use(lan):
+    """VMs web and db run on lan, idle is shut off on it, other runs on another network."""
+    from apps.compute.models import VirtualMachine
+    from apps.network.models import Port
+
+    vms = {}
+    for n, (name, state, source) in enumerate(
+        [("web", "running", "lan"), ("db", "paused", "lan"), ("idle", "shutoff", "lan"), ("other", "running", "x")]
+    ):
+        vm = VirtualMachine.objects.create(host=lan.host, uuid=uuid.uuid4(), name=name, state=state)
+        Port.objects.create(vm=vm, host=lan.host, mac=f"52:54:00:20:00:{n:02x}", kind="network", source=source)
+        vms[name] = vm
+    return vms
+
+
+def _delete_page(response):
+    page = response.content.decode()
+    return page[page.index('id="network-delete-form"') :]
+
+
+def test_deleting_a_network_running_vms_use_answers_409_with_their_names(lan, in_use, operator):
+    url = reverse("network:network_delete", args=[lan.pk])
+    c = _client(operator)
+    asked = _delete_page(c.get(url))
+    assert "These running VMs use it" in asked and 'name="stop_vms"' in asked
+
+    response = c.post(url)
+    assert response.status_code == 409
+    refusal = response.content.decode()
+    alert = refusal[refusal.index("network-refusal") :]
+    alert = alert[: alert.index("</div>")]
+    assert "db, web" in alert and "idle" not in alert and "other" not in alert
+    form = _delete_page(response)
+    for name in ("web", "db"):
+        assert f'href="{reverse("compute:vm_detail", args=[in_use[name].pk])}"' in form
+    assert "idle" not in form and 'type="checkbox" name="stop_vms" value="1"' in form
+    assert not Operation.objects.exists()
+
+    response = c.post(url, {"stop_vms": "1"})
+    assert response.status_code == 302 and response.url == reverse("network:network_list")
+    op = Operation.objects.get()
+    assert (op.kind, op.target_id, op.params) == ("network.delete", str(lan.pk), {"stop_vms": True})
+
+
+def test_forcing_vms_off_takes_the_right_to_power_them(lan, in_use, outsider):
+    grant_add(actor=None, user=outsider, role=Role.objects.get_or_create(
+        name="Net admin", defaults={"permissions": ["network.view", "network.manage"]})[0], scope=lan)  # fmt: skip
+    response = _client(outsider).post(reverse("network:network_delete", args=[lan.pk]), {"stop_vms": "1"})
+    assert response.status_code == 403
+    assert not Operation.objects.exists()
+    assert AuditEvent.objects.filter(actor=outsider, outcome="denied").exists()
+
+
+def test_a_network_no_running_vm_uses_is_deleted_without_asking_about_vms(lan, operator):
+    url = reverse("network:network_delete", args=[lan.pk])
+    assert 'name="stop_vms"' not in _delete_page(_client(operator).get(url))
+    assert _client(operator).post(url).status_code == 302
+    assert Operation.objects.get().params == {"stop_vms": False}
+
+
+# -- the list's cost ------------------------------------------------------------------------------
+
+
+def test_the_list_costs_the_same_queries_for_5_or_50_networks(hosts, operator, outsider):
+    """Attached counts, lease counts and each row's rights come from a fixed number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.compute.models import VirtualMachine
+    from apps.network.models import Port
+
+    a, b = hosts
+    grant_add(actor=None, user=outsider, role=Role.objects.get(name="Viewer"), scope=a)
+    counts = {}
+    for total in (5, 50):
+        for i in range(VirtualNetwork.objects.count(), total):
+            host = a if i % 2 else b
+            net = _net(
+                host, f"n{i}", leases=[{"mac": f"52:54:00:30:00:{i:02x}", "ip": "", "hostname": "", "expires": 0}]
+            )
+            vm = VirtualMachine.objects.create(host=host, uuid=uuid.uuid4(), name=f"vm{i}", state="running")
+            Port.objects.create(vm=vm, host=host, mac=f"52:54:00:30:00:{i:02x}", kind="network", source=net.name)
+        for user in (operator, outsider):
+            for params in ({}, {"host": a.pk}):
+                with CaptureQueriesContext(connection) as queries:
+                    response = _client(user).get(reverse("network:network_list"), params)
+                assert response.status_code == 200
+                counts.setdefault((user.username, str(params)), []).append(len(queries))
+        page = _client(operator).get(reverse("network:network_list")).content.decode()
+        assert page.count('class="network-row"') == total
+    assert all(small == large for small, large in counts.values()), counts

@@ -87,7 +87,8 @@ def test_a_refusal_of_libvirt_fails_the_operation_in_its_words_and_leaves_nothin
     made.append(name)
     bad = isolated_xml(name).replace('prefix="24"', 'prefix="24" netmask="255.255.255.0"')
     op = finished(services.network_create(actor=operator, host=demo_host, name=name, xml=bad))
-    assert op.status == "failed" and op.error
+    assert op.status == "failed"
+    assert "cannot have both a prefix and a netmask" in op.error, op.error  # libvirt's own words
     assert _row(demo_host, name) is None
     with connection.connected(TEST_URI) as conn:
         assert name not in conn.listNetworks() + conn.listDefinedNetworks()
@@ -190,6 +191,8 @@ def test_ranges_dns_hosts_and_portgroups_change_live_from_the_page(stack, demo_h
     from django.test import Client
     from django.urls import reverse
 
+    from apps.operations.models import Operation
+
     name = unique("net")
     made.append(name)
     _ok(services.network_create(actor=operator, host=demo_host, name=name, xml=isolated_xml(name, third=83)))
@@ -209,9 +212,10 @@ def test_ranges_dns_hosts_and_portgroups_change_live_from_the_page(stack, demo_h
     assert post("dhcp_range", {"start": "10.83.0.20", "end": "10.83.0.29"}).status_code == 200
     assert post("dns_host", {"ip": "10.83.0.5", "hostnames": "db db.lab"}).status_code == 200
     assert post("portgroup", {"name": "web", "vlan": "", "default": ""}).status_code == 200
-    wait_for(
-        lambda: len(VirtualNetwork.objects.get(pk=net.pk).portgroups) == 1, message="the three changes in the row"
-    )
+    # The three run side by side on the worker and may end in any order: wait for all of them.
+    updates = Operation.objects.filter(kind="network.update", target_id=str(net.pk))
+    wait_for(lambda: updates.filter(finished_at__isnull=False).count() == 3, message="the three changes done")
+    assert set(updates.values_list("status", flat=True)) == {"succeeded"}
     net.refresh_from_db()
     assert {"start": "10.83.0.20", "end": "10.83.0.29"} in net.dhcp_ranges
     assert net.dns_hosts == [{"ip": "10.83.0.5", "hostnames": ["db", "db.lab"]}]
@@ -221,6 +225,57 @@ def test_ranges_dns_hosts_and_portgroups_change_live_from_the_page(stack, demo_h
 
     url = reverse("network:network_live", args=[net.pk, "dns_host"])
     assert client.post(url, {"remove": "10.83.0.5"}, HTTP_HX_REQUEST="true").status_code == 204
-    wait_for(lambda: VirtualNetwork.objects.get(pk=net.pk).dns_hosts == [], message="the DNS host removed")
+    removal = updates.latest("pk")
+    assert "removed" in removal.params["summary"]
+    assert _ok(removal).status == "succeeded"  # its outcome is recorded after the row is written
+    assert VirtualNetwork.objects.get(pk=net.pk).dns_hosts == []
     actions = AuditEvent.objects.filter(target_type="network", action="network.update", outcome="succeeded")
     assert actions.count() == 4
+
+
+def test_autostart_is_turned_off_and_on_from_the_page(stack, demo_host, operator, made):
+    from django.test import Client
+    from django.urls import reverse
+
+    from apps.operations.models import Operation
+
+    name = unique("net")
+    made.append(name)
+    _ok(services.network_create(actor=operator, host=demo_host, name=name, xml=isolated_xml(name, third=85)))
+    net = _row(demo_host, name)
+    client = Client()
+    client.force_login(operator)
+
+    for action, expected in (("autostart_off", False), ("autostart_on", True)):
+        response = client.post(reverse("network:network_action", args=[net.pk, action]), HTTP_HX_REQUEST="true")
+        assert response.status_code == 204
+        _ok(Operation.objects.filter(kind=f"network.{action}", target_id=str(net.pk)).latest("pk"))
+        assert VirtualNetwork.objects.get(pk=net.pk).autostart is expected
+        with connection.connected(TEST_URI) as conn:
+            assert bool(conn.networkLookupByName(name).autostart()) is expected
+        page = client.get(reverse("network:network_detail", args=[net.pk])).content.decode()
+        assert ("Autostart on<" in page) is not expected and ("Autostart off<" in page) is expected
+
+    assert client.post(reverse("network:network_action", args=[net.pk, "autostart_sideways"])).status_code == 404
+
+
+def test_an_edit_that_names_another_network_defines_nothing(stack, demo_host, operator, made):
+    """The worker checks it too (the service is not the only way an operation is queued): before
+    the fix libvirt defined a second network under the new name and the edit failed after it."""
+    from django.db import transaction
+
+    from apps.operations.services import operation_queue
+
+    name, other = unique("net"), unique("net")
+    made += [name, other]
+    _ok(services.network_create(actor=operator, host=demo_host, name=name, xml=isolated_xml(name, third=86)))
+    net = _row(demo_host, name)
+    with transaction.atomic():
+        op = operation_queue(
+            actor=operator, kind="network.edit", target=net, params={"xml": isolated_xml(other, third=87)}
+        )
+    op = finished(op)
+    assert op.status == "failed" and f"Keep the name {name}" in op.error, op.error
+    with connection.connected(TEST_URI) as conn:
+        assert other not in conn.listNetworks() + conn.listDefinedNetworks()
+    assert _row(demo_host, other) is None

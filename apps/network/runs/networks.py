@@ -6,7 +6,7 @@ from apps.hosts.models import Host
 from apps.hosts.virt import connection
 from apps.network.models import Port, VirtualNetwork
 from apps.network.services.inventory import network_refresh_inventory
-from apps.network.services.networks import ACTIONS, NetworkError, check_definition
+from apps.network.services.networks import ACTIONS, NetworkError, check_definition, identity_problem
 from apps.network.virt import networks as network_virt
 from apps.operations.runners import require, runner
 
@@ -51,6 +51,9 @@ def create(op, host):
     private=["xml"],
 )
 def edit(op, net):
+    problem = identity_problem(net, op.params["xml"])
+    if problem:  # checked before libvirt defines anything under another name
+        raise OperationError(problem)
     with connection.connected(net.host.uri) as conn:
         uuid = network_virt.define(conn, op.params["xml"])
         if uuid != str(net.uuid):

@@ -70,9 +70,13 @@ def network_inventory_sync(*, host, infos, isolate=_together):
     return mirror_sync(VirtualNetwork, host=host, infos=infos, fields=NETWORK_FIELDS, apply=apply)
 
 
+@transaction.atomic
 def network_refresh_inventory(conn, host, uuid):
     """Re-read one network (and its leases) into the inventory: after an operation on it, and on
-    each of its lifecycle events."""
+    each of its lifecycle events. The row is locked before libvirt is read: two operations that
+    end together (a DNS host and a portgroup added live) then write in the order they read, so
+    the later read, which holds both changes, is the one that stays."""
+    VirtualNetwork.objects.select_for_update().filter(host=host, uuid=uuid).first()
     net = network_inventory_apply(host=host, uuid=uuid, info=network_virt.network_info(conn, uuid))
     if net is not None and net.present:
         network_set_leases(net, network_virt.leases(conn, uuid))

@@ -8,6 +8,7 @@ from apps.authz.rights import authorize, may
 from apps.hosts.models import NewOnHost
 from apps.network.models import Port
 from apps.network.policy import problems
+from apps.network.virt.network_xml import Network
 from apps.operations.services import operation_queue
 
 ACTIONS = {
@@ -36,6 +37,17 @@ def check_definition(actor, host, xml):
         raise NetworkError(" ".join(found))
 
 
+def identity_problem(network, xml):
+    """An edit must describe the same network: libvirt would define a new one for another name
+    (or redefine the other network of that name), so a rename or another UUID is refused."""
+    doc = Network.parse(xml)
+    if (doc.name or "").strip() != network.name:
+        return f"Keep the name {network.name}: an edit changes this network, it cannot rename it."
+    if doc.uuid and doc.uuid.strip().lower() != str(network.uuid).lower():
+        return f"Keep the UUID {network.uuid}: another UUID is another network."
+    return None
+
+
 def _queue(actor, kind, target, params):
     with transaction.atomic():
         return operation_queue(actor=actor, kind=kind, target=target, params=params)
@@ -54,6 +66,9 @@ def network_edit(*, actor, network, xml):
     """Redefine the network from edited XML; a running network takes it at its next start."""
     authorize(actor, "network.manage", network)
     check_definition(actor, network.host, xml)
+    problem = identity_problem(network, xml)
+    if problem:
+        raise NetworkError(problem)
     return _queue(actor, "network.edit", network, {"xml": xml})
 
 

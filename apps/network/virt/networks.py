@@ -43,7 +43,9 @@ def summary(xml) -> dict:
         ],
         "devices": doc.forward_devices,
         "portgroups": [{"name": p.name, "vlan": p.vlan_tag, "default": bool(p.default)} for p in doc.portgroups],
-        "dns_hosts": [{"ip": h.ip, "hostnames": list(h.hostnames)} for h in (doc.dns.hosts if doc.dns is not None else [])],
+        "dns_hosts": [
+            {"ip": h.ip, "hostnames": list(h.hostnames)} for h in (doc.dns.hosts if doc.dns is not None else [])
+        ],
     }
 
 
