@@ -148,6 +148,7 @@ def operation_run(operation_id):
             # acks_late redelivered a task whose worker process died mid-run (killed, crashed):
             # the hypervisor may or may not have acted, so say so rather than act twice.
             _finish(op, LOST, error=_lost_message(op))
+            _cleanup(op)  # inputs waiting for the runner (a secret, an XML text) are not kept
             return op
         if op.status != Status.QUEUED:
             return op
@@ -375,6 +376,7 @@ def operations_reap_stale(now=None):
             op = Operation.objects.select_for_update().get(pk=op.pk)
             if op.status == Status.RUNNING:
                 _finish(op, LOST, error=_lost_message(op, _limit(op)))
+                _cleanup(op)
             elif op.status == Status.QUEUED:
                 _finish(op, Status.FAILED, error="No worker picked this operation up.")
                 _cleanup(op)

@@ -29,6 +29,20 @@ def test_reaper_fails_operations_no_worker_will_finish(db):
     assert AuditEvent.objects.filter(outcome="failed", operation_id=stuck.pk).exists()
 
 
+def test_a_lost_run_keeps_no_input_that_waited_for_its_runner(db):
+    """The runner's cleanup runs for a lost run as for a refused one: an XML text's display
+    password does not stay in the row of a define whose worker died."""
+    xml = "<domain type='test'><name>x</name><devices><graphics type='vnc' passwd='s3cret'/></devices></domain>"
+    op = Operation.objects.create(
+        kind="vm.define", target_type="host", target_id="1", target_name="x", status="running", params={"xml": xml}
+    )
+    Operation.objects.filter(pk=op.pk).update(started_at=timezone.now() - timedelta(hours=7))
+    assert operations_reap_stale() == 1
+    op.refresh_from_db()
+    assert op.status == "lost"
+    assert "s3cret" not in op.params["xml"] and "graphics" in op.params["xml"]
+
+
 def test_an_action_code_cannot_be_registered_twice():
     with pytest.raises(RuntimeError, match="registered twice"):
         registry.register("vm.start", "again")
