@@ -32,6 +32,23 @@
   }
   document.addEventListener("htmx:afterRequest", askAgainSoon);
   document.addEventListener("htmx:afterSettle", askAgainSoon);
+  // An answer whose target left the page while it was on its way (a live fragment replaced it) is
+  // dropped. Swapped into the detached element it would show nowhere, and htmx would first move
+  // the page's hx-preserve elements (an open volume menu, with what was typed in it) into that
+  // detached copy, where they are lost with it. A re-read is asked again of the element that took
+  // its place. htmx fires beforeSwap on the target itself, which no longer bubbles to the
+  // document once detached: the listener sits on the target.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    const target = evt.detail.target;
+    if (target && target.addEventListener) target.addEventListener("htmx:beforeSwap", dropIfGone, { once: true });
+  });
+  function dropIfGone(evt) {
+    const target = evt.detail.target;
+    if (!target || target.isConnected) return;
+    evt.detail.shouldSwap = false;
+    const now = target.id && document.getElementById(target.id);
+    if (now && now.hasAttribute("hx-get") && (now.getAttribute("hx-trigger") || "").includes("kv:")) askedAgain[target.id] = true;
+  }
   function setStatus(text, cls) {
     const el = document.getElementById("live-status");
     if (!el) return;

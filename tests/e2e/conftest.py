@@ -160,9 +160,14 @@ class Tab:
         return {name: row.locator("td").nth(i) for i, name in enumerate(headings)}
 
     def wait_live(self):
-        """The badge in the navbar turns "live" once the WebSocket is open; events sent
-        earlier are not replayed on a first connect, so a test acts only after this."""
+        """The badge in the navbar turns "live" once the WebSocket is open, and the re-reads its
+        opening asks for have come back; events sent earlier are not replayed on a first connect,
+        so a test acts only after this."""
         expect(self.page.locator("#live-status")).to_have_text("live")
+        # The socket's opening asks every partial to re-read itself; a click on a row that answer
+        # is about to replace can land on the old row, which htmx no longer sends for. Act once
+        # the page has caught up.
+        expect(self.page.locator(".htmx-request")).to_have_count(0)
 
 
 @pytest.fixture
