@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Greatest
 
+from apps.authz.rights import deny
+
 from .models import VirtualMachine
 
 GIB = 1024**3
@@ -52,8 +54,18 @@ def team_required(user, team):
         raise QuotaExceeded(f"Choose one of your teams ({', '.join(names)}): what you create counts against its quota.")
 
 
-def quota_check(team, *, vms=0, vcpus=0, memory_mib=0, disk_gib=0):
-    """Raise QuotaExceeded when adding this much would pass one of the team's limits."""
+def quota_check(team, *, vms=0, vcpus=0, memory_mib=0, disk_gib=0, actor=None, target=None, attempt=""):
+    """Raise QuotaExceeded when adding this much would pass one of the team's limits. Given the
+    `actor` who asked, the refusal is recorded as "denied" on `target` (no right lifts a quota)."""
+    try:
+        _check(team, vms=vms, vcpus=vcpus, memory_mib=memory_mib, disk_gib=disk_gib)
+    except QuotaExceeded as exc:
+        if actor is not None:
+            deny(actor, "", target, attempt=attempt, reason=str(exc))
+        raise
+
+
+def _check(team, *, vms, vcpus, memory_mib, disk_gib):
     if team is None:
         return
     used = team_usage(team)

@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from apps.audit import registry
-from apps.authz.rights import authorize, deny
+from apps.authz.rights import authorize
 from apps.compute.models import VirtualMachine
 from apps.compute.names import vm_name_problem
 from apps.compute.quotas import QuotaExceeded, quota_check, team_required
@@ -125,10 +125,8 @@ def _check_team(actor, team):
 def _check_quota(actor, host, attempt, team, **sizes):
     """A team quota refuses what no right lifts: a form error, recorded as "denied"."""
     try:
-        quota_check(team, **sizes)
+        quota_check(team, **sizes, actor=actor, target=host, attempt=attempt)
     except QuotaExceeded as exc:
-        if actor is not None:
-            deny(actor, "", host, attempt=attempt, reason=str(exc))
         raise CreateError("team", str(exc)) from None
 
 

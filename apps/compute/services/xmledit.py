@@ -13,7 +13,7 @@ against the definition the user saw, the outcome record the diff of what really 
 from django.db import transaction
 
 from apps.audit import registry
-from apps.authz.rights import authorize, deny
+from apps.authz.rights import authorize
 from apps.compute import xmlpolicy
 from apps.compute.quotas import QuotaExceeded, quota_check
 from apps.compute.virt import xmledit
@@ -65,10 +65,10 @@ def check_quota(vm, root, *, actor=None):
     grow_memory = max(0, (new.memory_kib or 0) // 1024 - vm.max_memory_kib // 1024)
     if grow_vcpus or grow_memory:
         try:
-            quota_check(vm.team, vcpus=grow_vcpus, memory_mib=grow_memory)
+            quota_check(
+                vm.team, vcpus=grow_vcpus, memory_mib=grow_memory, actor=actor, target=vm, attempt="vm.xml_edit"
+            )
         except QuotaExceeded as exc:
-            if actor is not None:
-                deny(actor, "", vm, attempt="vm.xml_edit", reason=str(exc))  # no right lifts a quota
             raise XmlInputError(str(exc)) from None
 
 
